@@ -1,0 +1,3 @@
+//! Sans-IO RTCPeerConnection core: JSEP, transceivers, DTLS, DCEP, demux, stats.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

@@ -1,0 +1,1 @@
+//! Test kit for rtcpeer: real peers (Chromium, Firefox ESR, aiortc, coturn) and emulation.
