@@ -1,1 +1,4 @@
-//! Test kit for rtcpeer: real peers (Chromium, Firefox ESR, aiortc, coturn) and emulation.
+//! Test kit for rtcpeer: real peers (Chromium, Firefox ESR, aiortc, coturn) and a
+//! network emulator on virtual time.
+
+pub mod emulator;

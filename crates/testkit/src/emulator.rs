@@ -1,0 +1,1 @@
+//! A network emulator on virtual time: seeded loss, delay, reordering, duplication.
