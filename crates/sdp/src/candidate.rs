@@ -1,0 +1,283 @@
+//! ICE candidates (`a=candidate:`, RFC 8839 §5.1, TCP per RFC 6544).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::util::{number_or, tokens};
+
+/// Candidate type (`typ host|srflx|prflx|relay`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CandidateType {
+    /// A local interface address.
+    Host,
+    /// Server reflexive: the address a STUN server saw.
+    Srflx,
+    /// Peer reflexive: learned from a connectivity check.
+    Prflx,
+    /// Relayed through a TURN server.
+    Relay,
+}
+
+impl CandidateType {
+    /// `"host"`, `"srflx"`, `"prflx"` or `"relay"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CandidateType::Host => "host",
+            CandidateType::Srflx => "srflx",
+            CandidateType::Prflx => "prflx",
+            CandidateType::Relay => "relay",
+        }
+    }
+}
+
+impl FromStr for CandidateType {
+    type Err = CandidateParseError;
+    fn from_str(s: &str) -> Result<Self, CandidateParseError> {
+        match s.to_ascii_lowercase().as_str() {
+            "host" => Ok(CandidateType::Host),
+            "srflx" => Ok(CandidateType::Srflx),
+            "prflx" => Ok(CandidateType::Prflx),
+            "relay" => Ok(CandidateType::Relay),
+            _ => Err(CandidateParseError::new(format!(
+                "unknown candidate type {s:?}"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for CandidateType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// TCP candidate role (`tcptype active|passive|so`, RFC 6544).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TcpType {
+    /// Opens outgoing connections only (port is usually 9).
+    Active,
+    /// Accepts incoming connections.
+    Passive,
+    /// Simultaneous open.
+    So,
+}
+
+impl TcpType {
+    /// `"active"`, `"passive"` or `"so"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TcpType::Active => "active",
+            TcpType::Passive => "passive",
+            TcpType::So => "so",
+        }
+    }
+}
+
+impl FromStr for TcpType {
+    type Err = CandidateParseError;
+    fn from_str(s: &str) -> Result<Self, CandidateParseError> {
+        match s.to_ascii_lowercase().as_str() {
+            "active" => Ok(TcpType::Active),
+            "passive" => Ok(TcpType::Passive),
+            "so" => Ok(TcpType::So),
+            _ => Err(CandidateParseError::new(format!("unknown tcptype {s:?}"))),
+        }
+    }
+}
+
+impl fmt::Display for TcpType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a candidate string could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateParseError {
+    /// What is wrong.
+    pub message: String,
+}
+
+impl CandidateParseError {
+    fn new(message: impl Into<String>) -> Self {
+        CandidateParseError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for CandidateParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid candidate: {}", self.message)
+    }
+}
+
+impl std::error::Error for CandidateParseError {}
+
+impl From<String> for CandidateParseError {
+    fn from(message: String) -> Self {
+        CandidateParseError { message }
+    }
+}
+
+/// One ICE candidate.
+///
+/// Parses `candidate:...`, `a=candidate:...` or the bare attribute value;
+/// `Display` writes `candidate:...` (the W3C `RTCIceCandidate.candidate` form).
+/// `raddr`, `rport` and `tcptype` are recognised in that order right after the
+/// type; everything after them is kept, in order, in `extensions`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Candidate {
+    /// Foundation: equal for candidates of the same type, base and server.
+    pub foundation: String,
+    /// Component id: 1 for RTP, 2 for RTCP.
+    pub component: u16,
+    /// Transport as written (`udp`, `UDP`, `tcp`); compare case-insensitively.
+    pub transport: String,
+    /// Priority (RFC 8445 §5.1.2).
+    pub priority: u32,
+    /// IP address (v4 or v6) or a host name such as `<uuid>.local` (mDNS).
+    pub address: String,
+    /// Port (9 for TCP active candidates).
+    pub port: u16,
+    /// Candidate type.
+    pub typ: CandidateType,
+    /// `raddr`: the related address, if given.
+    pub related_address: Option<String>,
+    /// `rport`: the related port, if given.
+    pub related_port: Option<u16>,
+    /// `tcptype`, for TCP candidates.
+    pub tcp_type: Option<TcpType>,
+    /// Further name/value pairs in order: `generation`, `ufrag`, `network-id`, `network-cost`, ...
+    pub extensions: Vec<(String, String)>,
+}
+
+impl Candidate {
+    /// The `ufrag` extension, if present.
+    pub fn ufrag(&self) -> Option<&str> {
+        self.extension("ufrag")
+    }
+
+    /// The value of extension `name`, if present.
+    pub fn extension(&self, name: &str) -> Option<&str> {
+        self.extensions
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the transport is UDP (compared case-insensitively).
+    pub fn is_udp(&self) -> bool {
+        self.transport.eq_ignore_ascii_case("udp")
+    }
+
+    /// Whether the transport is TCP (compared case-insensitively).
+    pub fn is_tcp(&self) -> bool {
+        self.transport.eq_ignore_ascii_case("tcp")
+    }
+
+    /// Whether the address is an mDNS name (ends in `.local`).
+    pub fn is_mdns(&self) -> bool {
+        let a = self.address.as_bytes();
+        a.len() > 6 && a[a.len() - 6..].eq_ignore_ascii_case(b".local")
+    }
+
+    /// Parses the attribute value (the text after `candidate:`).
+    pub(crate) fn parse_value(s: &str) -> Result<Self, CandidateParseError> {
+        let t: Vec<&str> = tokens(s).collect();
+        if t.len() < 8 {
+            return Err(CandidateParseError::new(format!(
+                "expected at least 8 fields, found {}",
+                t.len()
+            )));
+        }
+        if t[6] != "typ" {
+            return Err(CandidateParseError::new(format!(
+                "expected \"typ\" as the 7th field, found {:?}",
+                t[6]
+            )));
+        }
+        let mut c = Candidate {
+            foundation: t[0].to_string(),
+            component: number_or(t[1], "component id")?,
+            transport: t[2].to_string(),
+            priority: number_or(t[3], "priority")?,
+            address: t[4].to_string(),
+            port: number_or(t[5], "port")?,
+            typ: t[7].parse()?,
+            related_address: None,
+            related_port: None,
+            tcp_type: None,
+            extensions: Vec::new(),
+        };
+        let mut rest = &t[8..];
+        if rest.len() % 2 != 0 {
+            return Err(CandidateParseError::new(format!(
+                "extension {:?} has no value",
+                rest[rest.len() - 1]
+            )));
+        }
+        if rest.first() == Some(&"raddr") {
+            c.related_address = Some(rest[1].to_string());
+            rest = &rest[2..];
+        }
+        if rest.first() == Some(&"rport") {
+            c.related_port = Some(number_or(rest[1], "rport")?);
+            rest = &rest[2..];
+        }
+        if rest.first() == Some(&"tcptype") {
+            c.tcp_type = Some(rest[1].parse()?);
+            rest = &rest[2..];
+        }
+        c.extensions = rest
+            .chunks(2)
+            .map(|p| (p[0].to_string(), p[1].to_string()))
+            .collect();
+        Ok(c)
+    }
+
+    /// Writes the attribute value (without the `candidate:` prefix).
+    pub(crate) fn write_value(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} {} {} {} typ {}",
+            self.foundation,
+            self.component,
+            self.transport,
+            self.priority,
+            self.address,
+            self.port,
+            self.typ
+        )?;
+        if let Some(a) = &self.related_address {
+            write!(f, " raddr {a}")?;
+        }
+        if let Some(p) = self.related_port {
+            write!(f, " rport {p}")?;
+        }
+        if let Some(t) = self.tcp_type {
+            write!(f, " tcptype {t}")?;
+        }
+        for (k, v) in &self.extensions {
+            write!(f, " {k} {v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Candidate {
+    type Err = CandidateParseError;
+    fn from_str(s: &str) -> Result<Self, CandidateParseError> {
+        let s = s.trim_end_matches(['\r', '\n']);
+        let s = s.strip_prefix("a=").unwrap_or(s);
+        let s = s.strip_prefix("candidate:").unwrap_or(s);
+        Candidate::parse_value(s)
+    }
+}
+
+impl fmt::Display for Candidate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("candidate:")?;
+        self.write_value(f)
+    }
+}

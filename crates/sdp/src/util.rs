@@ -1,0 +1,64 @@
+//! Small lexical helpers shared by the parsers.
+
+use std::str::FromStr;
+
+/// Parses a decimal number made only of ASCII digits (no sign, no spaces).
+///
+/// `str::parse` alone would accept a leading `+`; SDP numbers never have one.
+pub(crate) fn number<T: FromStr>(s: &str) -> Option<T> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Like [`number`], but with an error message naming `what`.
+pub(crate) fn number_or<T: FromStr>(s: &str, what: &str) -> Result<T, String> {
+    number(s).ok_or_else(|| format!("invalid {what} {s:?}"))
+}
+
+/// Splits on ASCII spaces, skipping empty pieces (so runs of spaces count as one).
+pub(crate) fn tokens(s: &str) -> impl Iterator<Item = &str> {
+    s.split(' ').filter(|t| !t.is_empty())
+}
+
+/// Splits `s` at the first ASCII space: `("a", Some("b c"))` for `"a b c"`,
+/// `("a", None)` for `"a"`.
+pub(crate) fn first_word(s: &str) -> (&str, Option<&str>) {
+    match s.split_once(' ') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    }
+}
+
+/// Removes leading ASCII spaces only (not tabs or other Unicode white space,
+/// which SDP does not treat as separators).
+pub(crate) fn trim_spaces(s: &str) -> &str {
+    s.trim_start_matches(' ')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_is_strict() {
+        assert_eq!(number::<u16>("5000"), Some(5000));
+        assert_eq!(number::<u16>("+5"), None);
+        assert_eq!(number::<u16>(""), None);
+        assert_eq!(number::<u16>("70000"), None);
+        assert_eq!(number::<u16>(" 5"), None);
+    }
+
+    #[test]
+    fn tokens_skip_runs_of_spaces() {
+        let t: Vec<_> = tokens("  a  b c ").collect();
+        assert_eq!(t, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn first_word_splits_once() {
+        assert_eq!(first_word("a b c"), ("a", Some("b c")));
+        assert_eq!(first_word("a"), ("a", None));
+    }
+}
