@@ -1,3 +1,69 @@
 //! RTP and RTCP packets, SRTP/SRTCP, codec packetizers, NACK/RTX, jitter buffer (sans-IO).
+//!
+//! Everything here is plain data and functions: no sockets, no clocks, no threads.
+//! Functions that depend on time take a `now: Instant` argument.
+//!
+//! Map of the crate:
+//! - [`packet`]: RTP packets (RFC 3550), a zero-copy [`RtpPacket`] view and an owned
+//!   [`RtpHeader`] writer; [`extension`]: header extensions (RFC 8285) and typed helpers.
+//! - [`rtcp`]: RTCP packets (RFC 3550, 4585, 5104, 5506, transport-wide CC).
+//! - [`srtp`]: SRTP/SRTCP (RFC 3711, RFC 7714) with [`SrtpContext`].
+//! - [`codec`]: payload packetizers and depacketizers (Opus, G.711, G.722, VP8, VP9, H264, AV1).
+//! - [`seq`], [`jitter`], [`nack`], [`history`], [`stats`]: receive/send side helpers.
+//! - [`media`]: IVF, Ogg Opus and H264 Annex B files.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+//M pub mod codec;
+mod error;
+pub mod extension;
+//M pub mod history;
+//M pub mod jitter;
+//M pub mod media;
+//M pub mod nack;
+pub mod packet;
+//M pub mod rtcp;
+//M pub mod seq;
+//M pub mod srtp;
+//M pub mod stats;
+
+pub use error::Error;
+pub use extension::{ExtensionMap, ExtensionUri};
+pub use packet::{RtpHeader, RtpPacket};
+//M pub use srtp::{SrtpContext, SrtpProfile};
+
+/// Returns true when a datagram looks like RTCP rather than RTP (RFC 5761 §4):
+/// payload type byte 192..=223 after the version bits.
+pub fn is_rtcp(buf: &[u8]) -> bool {
+    buf.len() >= 2 && buf[0] >> 6 == 2 && (192..=223).contains(&buf[1])
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    /// Decodes hex, ignoring whitespace. Test helper.
+    pub fn hex(s: &str) -> Vec<u8> {
+        let s: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+        s.chunks(2)
+            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    /// A small deterministic xorshift generator for tests.
+    pub struct Rng(pub u64);
+    impl Rng {
+        pub fn next_u64(&mut self) -> u64 {
+            let mut x = self.0;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.0 = x;
+            x
+        }
+        pub fn below(&mut self, n: usize) -> usize {
+            (self.next_u64() % n as u64) as usize
+        }
+        pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+            (0..n).map(|_| self.next_u64() as u8).collect()
+        }
+    }
+}
