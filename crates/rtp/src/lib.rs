@@ -22,8 +22,8 @@ pub mod extension;
 //M pub mod media;
 //M pub mod nack;
 pub mod packet;
-//M pub mod rtcp;
-//M pub mod seq;
+pub mod rtcp;
+pub mod seq;
 //M pub mod srtp;
 //M pub mod stats;
 
