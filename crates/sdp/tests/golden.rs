@@ -16,9 +16,9 @@ fn normalize(text: &str) -> String {
     out
 }
 
-#[test]
-fn golden_files_round_trip() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+/// Round-trips every `.sdp` file in `tests/<sub>/`; returns how many there were.
+fn round_trip_dir(sub: &str) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join(sub);
     let mut count = 0;
     let mut entries: Vec<_> = fs::read_dir(&dir)
         .expect("golden dir exists")
@@ -37,5 +37,17 @@ fn golden_files_round_trip() {
         assert!(!sdp.media.is_empty(), "{name}: no media sections parsed");
         count += 1;
     }
-    assert!(count >= 1, "no golden files found in {}", dir.display());
+    count
+}
+
+#[test]
+fn golden_browser_files_round_trip() {
+    let n = round_trip_dir("golden");
+    assert!(n >= 30, "expected the browser corpus, found {n} files");
+}
+
+#[test]
+fn wpt_fixtures_round_trip() {
+    let n = round_trip_dir("wpt");
+    assert!(n >= 12, "expected the WPT fixtures, found {n} files");
 }
