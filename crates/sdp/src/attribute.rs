@@ -6,7 +6,7 @@ use std::fmt;
 use crate::candidate::Candidate;
 use crate::session::Connection;
 use crate::types::{Direction, Extmap, Fingerprint, Group, Rid, Rtpmap, Sctpmap, Setup, Simulcast};
-use crate::util::{first_word, number_or, tokens, trim_spaces};
+use crate::util::{first_word, number_or, payload_type, tokens, trim_spaces};
 
 /// One `a=` line.
 ///
@@ -260,7 +260,7 @@ impl Attribute {
             "fmtp" => {
                 let (pt, params) = first_word(v);
                 Attribute::Fmtp {
-                    payload_type: number_or(pt, "fmtp payload type")?,
+                    payload_type: payload_type(pt, "fmtp payload type")?,
                     params: params.unwrap_or_default().to_string(),
                 }
             }
@@ -268,7 +268,7 @@ impl Attribute {
                 let (pt, rest) = first_word(v);
                 let payload_type = match pt {
                     "*" => None,
-                    pt => Some(number_or(pt, "rtcp-fb payload type")?),
+                    pt => Some(payload_type(pt, "rtcp-fb payload type")?),
                 };
                 let (kind, param) = first_word(trim_spaces(rest.unwrap_or_default()));
                 if kind.is_empty() {
@@ -459,3 +459,7 @@ impl fmt::Display for Attribute {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "attribute_tests.rs"]
+mod tests;

@@ -281,3 +281,133 @@ impl fmt::Display for Candidate {
         self.write_value(f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Candidate {
+        s.parse().unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    #[test]
+    fn chromium_host_candidate_with_extensions() {
+        let text = "candidate:1613635727 1 udp 2122260223 127.0.0.1 32808 typ host generation 0 ufrag mJpj network-id 1 network-cost 50";
+        let c = parse(text);
+        assert_eq!(c.foundation, "1613635727");
+        assert_eq!(c.component, 1);
+        assert!(c.is_udp() && !c.is_tcp());
+        assert_eq!(c.priority, 2122260223);
+        assert_eq!(c.address, "127.0.0.1");
+        assert_eq!(c.port, 32808);
+        assert_eq!(c.typ, CandidateType::Host);
+        assert_eq!(c.ufrag(), Some("mJpj"));
+        assert_eq!(c.extension("network-cost"), Some("50"));
+        let keys: Vec<&str> = c.extensions.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["generation", "ufrag", "network-id", "network-cost"]);
+        assert_eq!(c.to_string(), text);
+    }
+
+    #[test]
+    fn accepts_all_three_prefix_forms() {
+        let bare = "0 1 UDP 2122252543 203.0.113.1 39367 typ host";
+        let a = parse(bare);
+        assert_eq!(parse(&format!("candidate:{bare}")), a);
+        assert_eq!(parse(&format!("a=candidate:{bare}")), a);
+        assert_eq!(parse(&format!("a=candidate:{bare}\r\n")), a);
+        assert_eq!(a.to_string(), format!("candidate:{bare}"));
+        assert_eq!(a.transport, "UDP", "transport kept as written");
+        assert!(a.is_udp());
+    }
+
+    #[test]
+    fn tcp_candidates() {
+        for (text, tcp) in [
+            ("candidate:1 1 TCP 2105524479 203.0.113.1 9 typ host tcptype active", TcpType::Active),
+            ("candidate:2 1 tcp 1518280447 192.168.1.102 443 typ host tcptype passive generation 0", TcpType::Passive),
+            ("candidate:3 1 tcp 1518280447 192.168.1.102 5000 typ host tcptype so", TcpType::So),
+        ] {
+            let c = parse(text);
+            assert!(c.is_tcp());
+            assert_eq!(c.tcp_type, Some(tcp));
+            assert_eq!(c.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn related_address_and_port() {
+        let text = "candidate:842163049 1 udp 1677729535 82.64.133.208 61015 typ srflx raddr 192.168.0.87 rport 61015 generation 0 network-cost 999";
+        let c = parse(text);
+        assert_eq!(c.typ, CandidateType::Srflx);
+        assert_eq!(c.related_address.as_deref(), Some("192.168.0.87"));
+        assert_eq!(c.related_port, Some(61015));
+        assert_eq!(c.extension("generation"), Some("0"));
+        assert_eq!(c.to_string(), text);
+
+        let relay = parse("candidate:5 1 udp 25108222 237.30.30.30 51472 typ relay raddr 47.61.61.61 rport 54763 tcptype passive");
+        assert_eq!(relay.typ, CandidateType::Relay);
+        assert_eq!(relay.tcp_type, Some(TcpType::Passive));
+        let prflx = parse("candidate:6 2 udp 1 10.0.0.1 1 typ prflx");
+        assert_eq!(prflx.typ, CandidateType::Prflx);
+        assert_eq!(prflx.component, 2);
+    }
+
+    #[test]
+    fn mdns_and_ipv6_addresses() {
+        let m = parse("candidate:1560499547 1 udp 2113937151 2cf0b2c0-0842-4fe3-aaa0-4556a2dfbadc.local 33192 typ host generation 0 network-cost 999");
+        assert_eq!(m.address, "2cf0b2c0-0842-4fe3-aaa0-4556a2dfbadc.local");
+        assert!(m.is_mdns());
+        let v6 = parse("candidate:2075991921 1 udp 2113939711 2800:a4:169b:e800:8dfe:b3e3:dca7:8d44 53172 typ host generation 0");
+        assert_eq!(v6.address, "2800:a4:169b:e800:8dfe:b3e3:dca7:8d44");
+        assert!(!v6.is_mdns());
+        let lo6 = parse("candidate:1 1 udp 1 ::1 5000 typ host");
+        assert_eq!(lo6.address, "::1");
+    }
+
+    #[test]
+    fn type_keywords_are_case_insensitive_and_written_lower_case() {
+        let c = parse("candidate:1 1 udp 1 1.2.3.4 5 typ HOST tcptype Active");
+        assert_eq!(c.typ, CandidateType::Host);
+        assert_eq!(c.tcp_type, Some(TcpType::Active));
+        assert_eq!(
+            c.to_string(),
+            "candidate:1 1 udp 1 1.2.3.4 5 typ host tcptype active"
+        );
+    }
+
+    #[test]
+    fn errors_have_messages() {
+        for (bad, needle) in [
+            ("", "at least 8"),
+            ("(Invalid) candidate \r\n string", "at least 8"),
+            ("candidate:1 x udp 1 1.2.3.4 5 typ host", "component"),
+            ("candidate:1 1 udp -1 1.2.3.4 5 typ host", "priority"),
+            ("candidate:1 1 udp 1 1.2.3.4 65536 typ host", "port"),
+            ("candidate:1 1 udp 1 1.2.3.4 5 kind host", "typ"),
+            ("candidate:1 1 udp 1 1.2.3.4 5 typ magic", "candidate type"),
+            (
+                "candidate:1 1 udp 1 1.2.3.4 5 typ srflx raddr 1.2.3.4 rport x",
+                "rport",
+            ),
+            (
+                "candidate:1 1 udp 1 1.2.3.4 5 typ host generation",
+                "no value",
+            ),
+        ] {
+            let err = bad.parse::<Candidate>().expect_err(bad);
+            assert!(err.message.contains(needle), "{bad:?}: {err}");
+            assert!(err.to_string().starts_with("invalid candidate: "));
+        }
+    }
+
+    #[test]
+    fn extensions_that_look_like_keywords_round_trip() {
+        // Out-of-order keywords end up as extensions and are written back in place.
+        let text = "candidate:1 1 udp 1 1.2.3.4 5 typ host tcptype so raddr 0.0.0.0";
+        let c = parse(text);
+        assert_eq!(c.related_address, None);
+        assert_eq!(c.extension("raddr"), Some("0.0.0.0"));
+        assert_eq!(c.to_string(), text);
+        assert_eq!(parse(&c.to_string()), c);
+    }
+}

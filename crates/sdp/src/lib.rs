@@ -37,3 +37,4 @@ pub use types::{
     parse_fmtp_params, Direction, Extmap, Fingerprint, Group, Rid, RidDirection, Rtpmap, Sctpmap,
     Setup, Simulcast, SimulcastRid,
 };
+pub use util::is_ice_chars;

@@ -535,3 +535,7 @@ impl fmt::Display for SessionDescription {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::util::{first_word, number, number_or, tokens, trim_spaces};
+use crate::util::{first_word, number, number_or, payload_type, tokens, trim_spaces};
 
 /// Media direction (`a=sendrecv`, `a=sendonly`, `a=recvonly`, `a=inactive`; RFC 8866 §6.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -242,7 +242,7 @@ impl FromStr for Rtpmap {
         let (Some(pt), Some(spec), None) = (t.next(), t.next(), t.next()) else {
             return Err("rtpmap must be \"<pt> <encoding>/<clock rate>[/<channels>]\"".into());
         };
-        let payload_type = number_or(pt, "payload type")?;
+        let payload_type = payload_type(pt, "payload type")?;
         let mut parts = spec.split('/');
         let encoding = parts.next().unwrap_or_default();
         if encoding.is_empty() {
@@ -610,4 +610,51 @@ pub fn parse_fmtp_params(params: &str) -> Vec<(&str, Option<&str>)> {
             None => (p, None),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fmtp_params_split_into_pairs() {
+        assert_eq!(
+            parse_fmtp_params("minptime=10;useinbandfec=1"),
+            vec![("minptime", Some("10")), ("useinbandfec", Some("1"))]
+        );
+        assert_eq!(parse_fmtp_params("111/111"), vec![("111/111", None)]);
+        assert_eq!(
+            parse_fmtp_params(" a = 1 ; ;b=2;"),
+            vec![("a", Some("1")), ("b", Some("2"))]
+        );
+        assert!(parse_fmtp_params("").is_empty());
+    }
+
+    #[test]
+    fn direction_helpers() {
+        assert_eq!(Direction::SendOnly.reverse(), Direction::RecvOnly);
+        assert_eq!(Direction::Inactive.reverse(), Direction::Inactive);
+        assert!(Direction::SendRecv.sends() && Direction::SendRecv.receives());
+        assert!(!Direction::RecvOnly.sends());
+        for d in [
+            Direction::SendRecv,
+            Direction::SendOnly,
+            Direction::RecvOnly,
+            Direction::Inactive,
+        ] {
+            assert_eq!(Direction::from_parts(d.sends(), d.receives()), d);
+            assert_eq!(d.as_str().parse(), Ok(d));
+        }
+        assert_eq!(RidDirection::Send.reverse(), RidDirection::Recv);
+    }
+
+    #[test]
+    fn fingerprint_lengths() {
+        assert_eq!(Fingerprint::digest_len("SHA-256"), Some(32));
+        assert_eq!(Fingerprint::digest_len("md5"), None);
+        // Unknown hash functions are accepted with any length.
+        let fp: Fingerprint = "md5 01:02".parse().expect("unknown hash accepted");
+        assert_eq!(fp.value, [1, 2]);
+        assert_eq!(fp.to_string(), "md5 01:02");
+    }
 }

@@ -17,6 +17,21 @@ pub(crate) fn number_or<T: FromStr>(s: &str, what: &str) -> Result<T, String> {
     number(s).ok_or_else(|| format!("invalid {what} {s:?}"))
 }
 
+/// Parses an RTP payload type: a number in 0..=127 (RTP has 7 bits for it).
+pub(crate) fn payload_type(s: &str, what: &str) -> Result<u8, String> {
+    match number::<u8>(s) {
+        Some(pt) if pt <= 127 => Ok(pt),
+        _ => Err(format!("invalid {what} {s:?} (must be 0-127)")),
+    }
+}
+
+/// Whether `s` is made only of ICE characters (`ALPHA / DIGIT / "+" / "/"`,
+/// RFC 8839 §5.4), as `a=ice-ufrag` and `a=ice-pwd` values must be.
+pub fn is_ice_chars(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
 /// Splits on ASCII spaces, skipping empty pieces (so runs of spaces count as one).
 pub(crate) fn tokens(s: &str) -> impl Iterator<Item = &str> {
     s.split(' ').filter(|t| !t.is_empty())
