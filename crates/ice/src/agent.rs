@@ -402,8 +402,16 @@ impl IceAgent {
             return Err(IceError::Closed);
         }
         let gen = self.generation();
-        if let (Some(u), Some(r)) = (&cand.ufrag, &self.generations[gen as usize].remote) {
-            if *u != r.ufrag {
+        if let Some(u) = &cand.ufrag {
+            let stale = match &self.generations[gen as usize].remote {
+                Some(r) => *u != r.ufrag,
+                // Before the new remote credentials: refuse the old ones'.
+                None => self
+                    .generations
+                    .iter()
+                    .any(|g| g.remote.as_ref().is_some_and(|r| r.ufrag == *u)),
+            };
+            if stale {
                 return Err(IceError::InvalidCandidate(
                     "ufrag of another ICE generation",
                 ));

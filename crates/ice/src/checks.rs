@@ -386,11 +386,33 @@ impl IceAgent {
             }
             return;
         }
+        let unknown = msg.unknown_comprehension_required();
+        if !unknown.is_empty() {
+            let extra = Attribute::UnknownAttributes(unknown);
+            self.send_error(
+                msg.transaction_id,
+                li,
+                remote,
+                &pwd,
+                420,
+                "Unknown Attribute",
+                Some(extra),
+            );
+            return;
+        }
         // Role conflict (RFC 8445 §7.3.1.1).
         if self.controlling {
             if let Some(tb) = msg.ice_controlling() {
                 if self.tie_breaker >= tb {
-                    self.send_error(msg.transaction_id, li, remote, &pwd, 487, "Role Conflict");
+                    self.send_error(
+                        msg.transaction_id,
+                        li,
+                        remote,
+                        &pwd,
+                        487,
+                        "Role Conflict",
+                        None,
+                    );
                     return;
                 }
                 self.set_role(false);
@@ -399,7 +421,15 @@ impl IceAgent {
             if self.tie_breaker >= tb {
                 self.set_role(true);
             } else {
-                self.send_error(msg.transaction_id, li, remote, &pwd, 487, "Role Conflict");
+                self.send_error(
+                    msg.transaction_id,
+                    li,
+                    remote,
+                    &pwd,
+                    487,
+                    "Role Conflict",
+                    None,
+                );
                 return;
             }
         }
@@ -495,6 +525,7 @@ impl IceAgent {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn send_error(
         &mut self,
         tid: TransactionId,
@@ -503,9 +534,13 @@ impl IceAgent {
         pwd: &str,
         code: u16,
         reason: &str,
+        extra: Option<Attribute<'_>>,
     ) {
         let mut resp = Message::new(Class::ErrorResponse, Method::Binding, tid);
         resp.push(Attribute::ErrorCode(ErrorCode { code, reason }));
+        if let Some(a) = extra {
+            resp.push(a);
+        }
         let bytes = resp.to_vec(Some(Integrity::Sha1(pwd.as_bytes())), true);
         let t = self.transmit_from(li, remote, bytes);
         self.transmits.push_back(t);

@@ -536,3 +536,119 @@ fn close_releases_turn_allocations() {
     );
     assert_eq!(net.peers[0].agent.poll_timeout(), None);
 }
+
+#[test]
+fn turn_stale_nonce_is_retried() {
+    let mut net = pair_net(22);
+    net.turn = Some(FakeTurn::new("192.0.2.100:3478", "user", "pass"));
+    net.peers[0].agent.add_turn_server(
+        "192.0.2.100:3478".parse().unwrap(),
+        Protocol::Udp,
+        "user",
+        "pass",
+    );
+    assert!(net.run_until(Duration::from_secs(5), |n| !n.peers[0]
+        .gathered()
+        .is_empty()));
+    net.turn.as_mut().unwrap().nonce = "nonce-2".into();
+    let refreshes = net.turn.as_ref().unwrap().refreshes;
+    net.run_for(Duration::from_secs(600));
+    let t = net.turn.as_ref().unwrap();
+    assert!(t.stale_nonce_errors >= 1);
+    assert!(
+        t.refreshes > refreshes,
+        "refresh succeeded after the new nonce"
+    );
+    assert!(!net.peers[0]
+        .events
+        .iter()
+        .any(|e| matches!(e, IceEvent::CandidateError { .. })));
+}
+
+#[test]
+fn unknown_comprehension_required_attribute_gets_420() {
+    let mut net = pair_net(23);
+    net.signal_both();
+    let now = net.now;
+    let agent = &mut net.peers[0].agent;
+    let (ufrag, pwd) = {
+        let (u, p) = agent.local_credentials();
+        (u.to_string(), p.to_string())
+    };
+    let username = format!("{ufrag}:x");
+    let mut m = Message::new(
+        Class::Request,
+        Method::Binding,
+        TransactionId::from_bytes([9; 12]),
+    );
+    m.push(Attribute::Username(&username));
+    m.push(Attribute::IceControlled(1));
+    m.push(Attribute::Unknown {
+        typ: 0x7f01,
+        value: &[1, 2, 3, 4],
+    });
+    let raw = m.to_vec(Some(Integrity::Sha1(pwd.as_bytes())), true);
+    let remote = "10.0.0.2:6000".parse().unwrap();
+    let d = Datagram {
+        local: A.parse().unwrap(),
+        remote,
+        proto: Protocol::Udp,
+        data: &raw,
+    };
+    assert!(agent.handle_receive(now, d).is_none());
+    let mut answered = false;
+    while let Some(t) = agent.poll_transmit(now) {
+        if t.remote != remote {
+            continue;
+        }
+        let Ok(r) = Message::decode(&t.data) else {
+            continue;
+        };
+        if r.transaction_id == m.transaction_id {
+            assert_eq!(r.class, Class::ErrorResponse);
+            assert_eq!(r.error_code().map(|e| e.code), Some(420));
+            assert!(r.get(rtcpeer_stun::attr_type::UNKNOWN_ATTRIBUTES).is_some());
+            assert!(r.verify_integrity(&t.data, pwd.as_bytes()).is_ok());
+            answered = true;
+        }
+    }
+    assert!(answered);
+}
+
+#[test]
+fn ice_tcp_active_to_passive_connects() {
+    let mut net = Net::new(24);
+    net.add_peer(config(true, 24), &[]);
+    net.add_peer(config(false, 25), &[]);
+    let a_addr: std::net::SocketAddr = "10.0.0.1:9".parse().unwrap();
+    let b_addr: std::net::SocketAddr = "10.0.0.2:4443".parse().unwrap();
+    net.peers[0].sockets.push(a_addr);
+    net.peers[1].sockets.push(b_addr);
+    let mut active = Candidate::host(a_addr, Protocol::Tcp, 65535);
+    active.tcp_type = Some(rtcpeer_ice::TcpType::Active);
+    active.priority = 0; // recomputed for an active candidate
+    net.peers[0].agent.add_local_candidate(active).unwrap();
+    net.peers[1]
+        .agent
+        .add_local_candidate(Candidate::host(b_addr, Protocol::Tcp, 65535))
+        .unwrap();
+    net.signal_both();
+    assert!(net.run_until(Duration::from_secs(10), |n| n.both_connected()));
+    let (l, r) = net.peers[0].agent.selected_candidates().unwrap();
+    assert_eq!((l.protocol, r.protocol), (Protocol::Tcp, Protocol::Tcp));
+    assert_eq!(r.tcp_type, Some(rtcpeer_ice::TcpType::Passive));
+    let t = net.peers[0].agent.send(b"over tcp").unwrap();
+    assert_eq!(t.proto, Protocol::Tcp);
+}
+
+#[test]
+fn old_generation_candidates_refused_after_restart() {
+    let mut net = pair_net(26);
+    net.signal_both();
+    let old_remote_ufrag = net.peers[1].agent.local_credentials().0.to_string();
+    let now = net.now;
+    net.peers[0].agent.restart(now);
+    let mut c = Candidate::parse("candidate:9 1 udp 100 10.0.0.9 9 typ host").unwrap();
+    c.ufrag = Some(old_remote_ufrag);
+    assert!(net.peers[0].agent.add_remote_candidate(c).is_err());
+}

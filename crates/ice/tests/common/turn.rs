@@ -12,7 +12,6 @@ use rtcpeer_stun::{
 };
 
 pub const REALM: &str = "test.realm";
-pub const NONCE: &str = "nonce-1234";
 
 struct Alloc {
     relayed: SocketAddr,
@@ -35,6 +34,9 @@ pub struct FakeTurn {
     pub channel_data_packets: u64,
     /// When false the server never answers (unreachable).
     pub alive: bool,
+    /// The current nonce; change it to make clients see 438 Stale Nonce.
+    pub nonce: String,
+    pub stale_nonce_errors: u64,
 }
 
 impl FakeTurn {
@@ -53,6 +55,8 @@ impl FakeTurn {
             relayed_packets: 0,
             channel_data_packets: 0,
             alive: true,
+            nonce: "nonce-1".into(),
+            stale_nonce_errors: 0,
         }
     }
 
@@ -127,6 +131,18 @@ impl FakeTurn {
         let authed = msg.has_integrity()
             && msg.username() == Some(self.username.as_str())
             && msg.verify_integrity(raw, &key).is_ok();
+        if authed && msg.nonce() != Some(self.nonce.as_str()) {
+            self.stale_nonce_errors += 1;
+            let mut r = Message::new(Class::ErrorResponse, method, tid);
+            r.push(Attribute::ErrorCode(ErrorCode {
+                code: 438,
+                reason: "Stale Nonce",
+            }));
+            r.push(Attribute::Realm(REALM));
+            r.push(Attribute::Nonce(&self.nonce));
+            self.out.push((self.addr, src, r.to_vec(None, true)));
+            return;
+        }
         if !authed {
             if method == Method::Allocate {
                 self.allocate_requests += 1;
@@ -137,7 +153,7 @@ impl FakeTurn {
                 reason: "Unauthorized",
             }));
             r.push(Attribute::Realm(REALM));
-            r.push(Attribute::Nonce(NONCE));
+            r.push(Attribute::Nonce(&self.nonce));
             self.out.push((self.addr, src, r.to_vec(None, true)));
             return;
         }
