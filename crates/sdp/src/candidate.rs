@@ -176,6 +176,16 @@ impl Candidate {
         self.transport.eq_ignore_ascii_case("tcp")
     }
 
+    /// The address as an IP address, or `None` for a host name (mDNS, FQDN).
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        self.address.parse().ok()
+    }
+
+    /// The socket address, or `None` when the address is a host name.
+    pub fn socket_addr(&self) -> Option<std::net::SocketAddr> {
+        self.ip().map(|ip| std::net::SocketAddr::new(ip, self.port))
+    }
+
     /// Whether the address is an mDNS name (ends in `.local`).
     pub fn is_mdns(&self) -> bool {
         let a = self.address.as_bytes();
@@ -357,9 +367,13 @@ mod tests {
         let m = parse("candidate:1560499547 1 udp 2113937151 2cf0b2c0-0842-4fe3-aaa0-4556a2dfbadc.local 33192 typ host generation 0 network-cost 999");
         assert_eq!(m.address, "2cf0b2c0-0842-4fe3-aaa0-4556a2dfbadc.local");
         assert!(m.is_mdns());
+        assert_eq!(m.ip(), None);
         let v6 = parse("candidate:2075991921 1 udp 2113939711 2800:a4:169b:e800:8dfe:b3e3:dca7:8d44 53172 typ host generation 0");
         assert_eq!(v6.address, "2800:a4:169b:e800:8dfe:b3e3:dca7:8d44");
         assert!(!v6.is_mdns());
+        let sa = v6.socket_addr().expect("an IPv6 address");
+        assert!(sa.is_ipv6());
+        assert_eq!(sa.port(), 53172);
         let lo6 = parse("candidate:1 1 udp 1 ::1 5000 typ host");
         assert_eq!(lo6.address, "::1");
     }

@@ -7,7 +7,7 @@ use crate::attribute::Attribute;
 use crate::error::ParseError;
 use crate::media::{self, MediaDescription, MediaKind};
 use crate::types::{Direction, Extmap, Fingerprint, Group, Setup};
-use crate::util::{number, number_or, tokens};
+use crate::util::{number, number_or, payload_type, tokens};
 
 /// `o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -476,12 +476,14 @@ fn parse_media_line(value: &str) -> Result<MediaDescription, String> {
         None => (port, None),
     };
     let port = number(port).ok_or_else(|| format!("invalid media port {port:?}"))?;
-    let mut m = MediaDescription::new(
-        MediaKind::from_token(kind),
-        port,
-        proto,
-        t.map(str::to_string).collect(),
-    );
+    let formats: Vec<String> = t.map(str::to_string).collect();
+    // With an RTP profile the formats are RTP payload types.
+    if proto.contains("RTP/") {
+        for f in &formats {
+            payload_type(f, "payload type")?;
+        }
+    }
+    let mut m = MediaDescription::new(MediaKind::from_token(kind), port, proto, formats);
     m.port_count = port_count;
     Ok(m)
 }

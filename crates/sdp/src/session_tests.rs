@@ -174,6 +174,16 @@ fn error_line_numbers() {
         (sdp("m=audio 70000 RTP/AVP 0\r\n"), 5, "port"),
         (sdp("m=audio 9\r\n"), 5, "m="),
         (
+            sdp("m=audio 9 UDP/TLS/RTP/SAVPF 111 opus\r\n"),
+            5,
+            "payload type",
+        ),
+        (
+            sdp("m=audio 9 RTP/AVP 0\r\nm=video 9 RTP/AVP 200\r\n"),
+            6,
+            "payload type",
+        ),
+        (
             sdp("m=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU\r\n"),
             6,
             "clock rate",

@@ -66,6 +66,20 @@ mod tests {
     }
 
     #[test]
+    fn ice_chars() {
+        assert!(is_ice_chars("OtSK0WpNtpUjkY4+86js7Z/l"));
+        assert!(!is_ice_chars("OtSK0WpNtpUjkY4+86js7Z$l"));
+        assert!(!is_ice_chars("a b"));
+    }
+
+    #[test]
+    fn payload_type_range() {
+        assert_eq!(payload_type("127", "pt"), Ok(127));
+        assert!(payload_type("128", "pt").is_err());
+        assert!(payload_type("x", "pt").is_err());
+    }
+
+    #[test]
     fn tokens_skip_runs_of_spaces() {
         let t: Vec<_> = tokens("  a  b c ").collect();
         assert_eq!(t, ["a", "b", "c"]);
