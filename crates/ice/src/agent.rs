@@ -151,6 +151,7 @@ pub struct IceAgent {
     pub(crate) next_check_at: Option<Instant>,
     pub(crate) last_check_at: Option<Instant>,
     pub(crate) first_valid_at: Option<Instant>,
+    pub(crate) all_failed_since: Option<Instant>,
     pub(crate) selected: Option<PairId>,
     pub(crate) consent_lost: bool,
     pub(crate) stun_servers: Vec<SocketAddr>,
@@ -202,6 +203,7 @@ impl IceAgent {
             next_check_at: None,
             last_check_at: None,
             first_valid_at: None,
+            all_failed_since: None,
             selected: None,
             consent_lost: false,
             stun_servers: Vec::new(),
@@ -518,6 +520,7 @@ impl IceAgent {
         self.triggered.clear();
         self.queued.clear();
         self.first_valid_at = None;
+        self.all_failed_since = None;
         self.next_check_at = None;
         self.checks_started = false;
     }
@@ -774,6 +777,11 @@ impl IceAgent {
             }
         }
         add(self.turn_deadline());
+        if self.selected.is_none() && self.state != IceConnectionState::Failed {
+            add(self
+                .all_failed_since
+                .map(|t| t + self.config.failed_timeout));
+        }
         t
     }
 
@@ -947,10 +955,19 @@ impl IceAgent {
             }
         } else {
             let current: Vec<&Pair> = self.pairs.iter().filter(|p| p.generation == gen).collect();
-            if !current.is_empty()
-                && current.iter().all(|p| p.state == PairState::Failed)
-                && self.generations[gen as usize].end_of_remote_candidates
-            {
+            let all_failed =
+                !current.is_empty() && current.iter().all(|p| p.state == PairState::Failed);
+            if !all_failed {
+                self.all_failed_since = None;
+            } else if self.all_failed_since.is_none() {
+                self.all_failed_since = Some(now);
+            }
+            // Without end-of-candidates more may still come (trickle, RFC
+            // 8838): give up only after `failed_timeout` with nothing working.
+            let gave_up = self
+                .all_failed_since
+                .is_some_and(|t| now >= t + self.config.failed_timeout);
+            if all_failed && (self.generations[gen as usize].end_of_remote_candidates || gave_up) {
                 IceConnectionState::Failed
             } else if self.checks_started {
                 IceConnectionState::Checking
@@ -999,7 +1016,7 @@ impl IceAgent {
             }
             tx.transmits += 1;
             tx.last_sent = now;
-            tx.rto = (tx.rto * 2).min(self.config.max_rto);
+            tx.rto = tx.rto.saturating_mul(2).min(self.config.max_rto);
             tx.next = now + tx.rto;
             let t = Transmit {
                 local: tx.local,
@@ -1083,5 +1100,85 @@ impl IceAgent {
                 key,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent() -> IceAgent {
+        IceAgent::new(
+            IceConfig {
+                rng_seed: Some(3),
+                ..IceConfig::default()
+            },
+            Instant::now(),
+        )
+    }
+
+    #[test]
+    fn generates_credentials_of_the_right_size() {
+        let a = agent();
+        let (u, p) = a.local_credentials();
+        assert_eq!((u.len(), p.len()), (8, 24));
+        let b = IceAgent::new(
+            IceConfig {
+                local_ufrag: Some("uf".into()),
+                local_pwd: Some("pw".into()),
+                ..IceConfig::default()
+            },
+            Instant::now(),
+        );
+        assert_eq!(b.local_credentials(), ("uf", "pw"));
+        assert_ne!(agent().tie_breaker(), b.tie_breaker());
+    }
+
+    #[test]
+    fn local_candidate_rules() {
+        let mut a = agent();
+        let host: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        a.add_local_candidate(Candidate::host(host, Protocol::Udp, 65535))
+            .unwrap();
+        // Same socket twice: one candidate.
+        a.add_local_candidate(Candidate::host(host, Protocol::Udp, 65535))
+            .unwrap();
+        assert_eq!(a.local_candidates().len(), 1);
+        let srflx = Candidate::parse(
+            "candidate:1 1 udp 0 198.51.100.1 7000 typ srflx raddr 10.0.0.1 rport 5000",
+        )
+        .unwrap();
+        a.add_local_candidate(srflx).unwrap();
+        assert_eq!(a.local_candidates().len(), 2);
+        assert!(a.local_candidates()[1].priority > 0, "priority filled in");
+        let orphan = Candidate::parse(
+            "candidate:1 1 udp 0 198.51.100.1 7001 typ srflx raddr 10.9.9.9 rport 1",
+        )
+        .unwrap();
+        assert!(a.add_local_candidate(orphan).is_err());
+        let relay =
+            Candidate::parse("candidate:1 1 udp 5 192.0.2.1 7000 typ relay raddr 1.2.3.4 rport 5")
+                .unwrap();
+        assert!(a.add_local_candidate(relay).is_err());
+        let mdns = Candidate::parse("candidate:1 1 udp 5 x.local 7000 typ host").unwrap();
+        assert!(a.add_local_candidate(mdns).is_err());
+        // Hidden sockets are used but not listed.
+        a.add_host_socket("10.0.0.5:5000".parse().unwrap(), Protocol::Udp)
+            .unwrap();
+        assert_eq!(a.local_candidates().len(), 2);
+    }
+
+    #[test]
+    fn nothing_to_do_before_remote_information() {
+        let mut a = agent();
+        let host: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        a.add_local_candidate(Candidate::host(host, Protocol::Udp, 65535))
+            .unwrap();
+        let now = Instant::now();
+        a.handle_timeout(now);
+        assert_eq!(a.poll_transmit(now), None);
+        assert_eq!(a.poll_timeout(), None);
+        assert_eq!(a.connection_state(), IceConnectionState::New);
+        assert!(a.send(b"x").is_none());
     }
 }

@@ -17,7 +17,9 @@ const MAX_QUEUED_REQUESTS: usize = 32;
 
 /// RFC 8445 §6.1.2.3 pair priority.
 pub(crate) fn pair_priority(controlling_prio: u32, controlled_prio: u32) -> u64 {
-    let (g, d) = (u64::from(controlling_prio), u64::from(controlled_prio));
+    // Valid priorities are below 2^31; clamp so hostile values cannot overflow.
+    let clamp = |p: u32| u64::from(p.min((1 << 31) - 1));
+    let (g, d) = (clamp(controlling_prio), clamp(controlled_prio));
     (1u64 << 32) * g.min(d) + 2 * g.max(d) + u64::from(g > d)
 }
 
@@ -871,6 +873,8 @@ mod tests {
         assert_eq!(pair_priority(10, 5), (5u64 << 32) + 20 + 1);
         assert_eq!(pair_priority(5, 10), (5u64 << 32) + 20);
         assert!(pair_priority(100, 100) > pair_priority(100, 99));
+        // Out-of-range priorities from the wire do not overflow.
+        assert!(pair_priority(u32::MAX, u32::MAX) >= pair_priority(1 << 30, 1 << 30));
     }
 
     #[test]

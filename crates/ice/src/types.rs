@@ -36,6 +36,8 @@ pub struct IceConfig {
     pub disconnected_timeout: Duration,
     /// No response on the selected pair for this long: consent lost, Failed.
     pub consent_timeout: Duration,
+    /// Every pair failed and no end-of-candidates came: Failed after this long.
+    pub failed_timeout: Duration,
     /// SOFTWARE attribute for our requests, if any.
     pub software: Option<String>,
     /// Seed for ufrag/pwd/tie-breaker/transaction ids (tests); `None` uses
@@ -63,6 +65,7 @@ impl Default for IceConfig {
             consent_interval: Duration::from_secs(5),
             disconnected_timeout: Duration::from_secs(7),
             consent_timeout: Duration::from_secs(30),
+            failed_timeout: Duration::from_secs(30),
             software: None,
             rng_seed: None,
             max_pairs: 100,

@@ -652,3 +652,27 @@ fn old_generation_candidates_refused_after_restart() {
     c.ufrag = Some(old_remote_ufrag);
     assert!(net.peers[0].agent.add_remote_candidate(c).is_err());
 }
+
+#[test]
+fn unreachable_peer_fails_with_and_without_end_of_candidates() {
+    for eoc in [true, false] {
+        let mut net = pair_net(27);
+        net.blackhole = true;
+        net.signal_both();
+        if eoc {
+            net.peers[0].agent.end_of_remote_candidates();
+        }
+        assert!(net.run_until(Duration::from_secs(120), |n| {
+            n.peers[0].agent.connection_state() == IceConnectionState::Failed
+        }));
+        assert_eq!(
+            net.peers[0].states,
+            vec![IceConnectionState::Checking, IceConnectionState::Failed]
+        );
+        assert!(net.peers[0]
+            .agent
+            .pair_stats()
+            .iter()
+            .all(|s| s.state == PairState::Failed));
+    }
+}

@@ -26,7 +26,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = ChannelData::decode(data);
     let _ = ChannelData::frame_len(data);
     let _ = Message::frame_len(data);
-    let Ok(msg) = Message::decode(data) else { return };
+    let Ok(msg) = Message::decode(data) else {
+        return;
+    };
     let _ = msg.verify_integrity(data, b"key");
     let _ = msg.verify_integrity(&data[..data.len() / 2], b"key");
     let _ = msg.unknown_comprehension_required();
