@@ -1,0 +1,416 @@
+//! Headless Chromium and Firefox ESR, launched per test and cleaned up after.
+//!
+//! A browser is started with the flags/prefs measured in `REAL_PEERS.md`, a
+//! fresh temporary profile, its stdout+stderr in a log file, and in its own
+//! process group. Dropping the [`BrowserProcess`] sends SIGTERM to the group,
+//! waits a short grace, sends SIGKILL, waits for exit and deletes the profile.
+//!
+//! ```no_run
+//! # async fn demo() -> testkit::Result<()> {
+//! use std::time::Duration;
+//! use testkit::{browser::Browser, http::SignalingServer};
+//! let server = SignalingServer::start().await?;
+//! server.add_page("t.html", r#"<script src="/testkit.js"></script>
+//!   <script>run(async () => ({ ok: true }))</script>"#);
+//! let result = Browser::Chromium
+//!     .run_page(&server.peer("a"), "t.html", Duration::from_secs(60))
+//!     .await?;
+//! assert_eq!(result["ok"], true);
+//! # Ok(()) }
+//! ```
+
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::http::{Outcome, PagePeer};
+use crate::process::{end_group, file_tail, find_program, section, GRACE};
+use crate::{Error, Result};
+
+/// Lines of the browser log quoted in an error.
+const LOG_TAIL_LINES: usize = 40;
+
+/// The default time limit for one page run: generous, browsers are heavy and
+/// the machine is shared.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A browser the harness can drive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Browser {
+    /// Chromium (Debian's `chromium` package).
+    Chromium,
+    /// Firefox ESR (Debian's `firefox-esr` package).
+    Firefox,
+}
+
+/// Firefox preferences written to the fresh profile's `user.js`.
+const FIREFOX_PREFS: &[(&str, &str)] = &[
+    ("media.navigator.streams.fake", "true"),
+    ("media.navigator.permission.disabled", "true"),
+    ("media.peerconnection.ice.loopback", "true"),
+    ("media.peerconnection.ice.obfuscate_host_addresses", "false"),
+    ("network.manage-offline-status", "false"),
+    ("app.update.disabledForTesting", "true"),
+    ("browser.shell.checkDefaultBrowser", "false"),
+    ("datareporting.policy.dataSubmissionEnabled", "false"),
+    ("toolkit.telemetry.reportingpolicy.firstRun", "false"),
+    ("browser.aboutwelcome.enabled", "false"),
+];
+
+impl Browser {
+    /// Both browsers.
+    pub const ALL: [Browser; 2] = [Browser::Chromium, Browser::Firefox];
+
+    /// The peer's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Browser::Chromium => "Chromium",
+            Browser::Firefox => "Firefox ESR",
+        }
+    }
+
+    /// The environment variable that overrides the binary's path.
+    pub fn env_override(self) -> &'static str {
+        match self {
+            Browser::Chromium => "TESTKIT_CHROMIUM",
+            Browser::Firefox => "TESTKIT_FIREFOX",
+        }
+    }
+
+    /// How to install it.
+    pub fn install_hint(self) -> &'static str {
+        match self {
+            Browser::Chromium => {
+                "run scripts/install-peers (apt-get install -y chromium chromium-driver)"
+            }
+            Browser::Firefox => "run scripts/install-peers (apt-get install -y firefox-esr)",
+        }
+    }
+
+    fn program_names(self) -> &'static [&'static str] {
+        match self {
+            Browser::Chromium => &["chromium", "chromium-browser"],
+            Browser::Firefox => &["firefox-esr", "firefox"],
+        }
+    }
+
+    /// The browser's executable: `$TESTKIT_CHROMIUM` / `$TESTKIT_FIREFOX` if
+    /// set, else the first of its usual names in `$PATH`. `Err` names the peer
+    /// and the install command.
+    pub fn binary(self) -> Result<PathBuf> {
+        self.resolve(std::env::var_os(self.env_override()).map(PathBuf::from))
+    }
+
+    /// [`binary`](Self::binary) with the override given.
+    fn resolve(self, override_path: Option<PathBuf>) -> Result<PathBuf> {
+        if let Some(path) = override_path {
+            return find_program(&[&path.to_string_lossy()]).ok_or_else(|| {
+                Error::new(format!(
+                    "{} not found at {} (from ${}); {}",
+                    self.name(),
+                    path.display(),
+                    self.env_override(),
+                    self.install_hint()
+                ))
+            });
+        }
+        find_program(self.program_names()).ok_or_else(|| {
+            Error::new(format!(
+                "{} is not installed (looked for {} in $PATH); {}. \
+                 Real-peer tests never skip a missing peer.",
+                self.name(),
+                self.program_names().join(", "),
+                self.install_hint()
+            ))
+        })
+    }
+
+    /// Starts the browser headless on `url`. The process ends when the
+    /// returned value is dropped.
+    pub fn launch(self, url: &str) -> Result<BrowserProcess> {
+        self.launch_with(url, &[])
+    }
+
+    /// [`launch`](Self::launch) with extra command-line arguments after the
+    /// standard ones (e.g. [`crate::coturn::TurnServer::chromium_trust_args`]).
+    pub fn launch_with(self, url: &str, extra_args: &[String]) -> Result<BrowserProcess> {
+        let binary = self.binary()?;
+        BrowserProcess::spawn(self, &binary, url, extra_args)
+    }
+
+    /// Opens `page` as `peer`, waits up to `timeout` for the page's outcome and
+    /// ends the browser. `Ok` holds the value the page gave `done()`; `Err`
+    /// says what went wrong with the page's console and the browser log's tail.
+    pub async fn run_page(self, peer: &PagePeer, page: &str, timeout: Duration) -> Result<Value> {
+        self.run_page_with(peer, page, timeout, &[]).await
+    }
+
+    /// [`run_page`](Self::run_page) with extra command-line arguments.
+    pub async fn run_page_with(
+        self,
+        peer: &PagePeer,
+        page: &str,
+        timeout: Duration,
+        extra_args: &[String],
+    ) -> Result<Value> {
+        let mut process = self.launch_with(&peer.url(page), extra_args)?;
+        let result = process.wait_result(peer, timeout).await;
+        process.stop();
+        result
+    }
+}
+
+/// A running headless browser. Dropping it ends the browser's whole process
+/// group, waits for it, and deletes its profile.
+pub struct BrowserProcess {
+    browser: Browser,
+    child: Child,
+    log_path: PathBuf,
+    started: Instant,
+    stopped: bool,
+    // Dropped after the process has ended (fields drop after `Drop::drop`).
+    _profile: tempfile::TempDir,
+    _log_dir: tempfile::TempDir,
+}
+
+impl BrowserProcess {
+    fn spawn(browser: Browser, binary: &Path, url: &str, extra_args: &[String]) -> Result<Self> {
+        let io = |e: std::io::Error| Error::new(format!("{}: {e}", browser.name()));
+        let profile = tempfile::Builder::new()
+            .prefix("testkit-profile-")
+            .tempdir()
+            .map_err(io)?;
+        let log_dir = tempfile::Builder::new()
+            .prefix("testkit-browser-log-")
+            .tempdir()
+            .map_err(io)?;
+        let log_path = log_dir.path().join("browser.log");
+        let log = File::create(&log_path).map_err(io)?;
+        let log2 = log.try_clone().map_err(io)?;
+
+        let mut cmd = Command::new(binary);
+        match browser {
+            Browser::Chromium => {
+                cmd.args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--no-default-browser-check",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--use-fake-device-for-media-stream",
+                    "--use-fake-ui-for-media-stream",
+                    "--allow-loopback-in-peer-connection",
+                    "--disable-features=WebRtcHideLocalIpsWithMdns",
+                ]);
+                cmd.arg(format!("--user-data-dir={}", profile.path().display()));
+                cmd.args(extra_args);
+                cmd.arg(url);
+            }
+            Browser::Firefox => {
+                let prefs: String = FIREFOX_PREFS
+                    .iter()
+                    .map(|(k, v)| format!("user_pref(\"{k}\", {v});\n"))
+                    .collect();
+                std::fs::write(profile.path().join("user.js"), prefs).map_err(io)?;
+                cmd.args(["--headless", "--no-remote", "--profile"]);
+                cmd.arg(profile.path());
+                cmd.args(extra_args);
+                cmd.arg(url);
+                cmd.env("MOZ_HEADLESS", "1");
+            }
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log2))
+            .process_group(0);
+        let child = cmd.spawn().map_err(|e| {
+            Error::new(format!(
+                "cannot start {} ({}): {e}; {}",
+                browser.name(),
+                binary.display(),
+                browser.install_hint()
+            ))
+        })?;
+        println!(
+            "testkit: started {} (pid {}) on {url}",
+            browser.name(),
+            child.id()
+        );
+        Ok(BrowserProcess {
+            browser,
+            child,
+            log_path,
+            started: Instant::now(),
+            stopped: false,
+            _profile: profile,
+            _log_dir: log_dir,
+        })
+    }
+
+    /// Which browser this is.
+    pub fn browser(&self) -> Browser {
+        self.browser
+    }
+
+    /// The browser's process id (also its process group id).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The last `lines` lines of the browser's stdout+stderr, leaving out the
+    /// lines it prints on every run here (D-Bus, zygote OOM score), with a
+    /// note of how many were left out.
+    pub fn log_tail(&self, lines: usize) -> String {
+        meaningful_tail(&file_tail(&self.log_path, usize::MAX), lines)
+    }
+
+    /// Waits up to `timeout` for `peer`'s page outcome. `Ok` holds the value
+    /// given to `done()`. `Err` when the page failed, the browser exited first,
+    /// or time ran out; the message has the page console and the log tail.
+    pub async fn wait_result(&mut self, peer: &PagePeer, timeout: Duration) -> Result<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let outcome = loop {
+            if let Some(o) = peer.outcome() {
+                break Ok(o);
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                // Give a result posted just before the exit a moment to land.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                match peer.outcome() {
+                    Some(o) => break Ok(o),
+                    None => break Err(format!("{} exited early ({status})", self.browser.name())),
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                break Err(format!(
+                    "timed out after {timeout:?} waiting for the page to call done() or fail()"
+                ));
+            }
+            tokio::select! {
+                _ = peer.wait_outcome() => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        };
+        match outcome {
+            Ok(Outcome::Done(v)) => Ok(v),
+            Ok(Outcome::Failed(e)) => Err(self.failure(peer, &format!("the page failed: {e}"))),
+            Err(e) => Err(self.failure(peer, &e)),
+        }
+    }
+
+    fn failure(&self, peer: &PagePeer, what: &str) -> Error {
+        Error::new(format!(
+            "{} page {:?} (peer {}): {what} [{:.1?} after launch]\n{}{}",
+            self.browser.name(),
+            peer.url(""),
+            peer.name(),
+            self.started.elapsed(),
+            section(
+                &format!("page console (peer {})", peer.name()),
+                &peer.console().join("\n")
+            ),
+            section(
+                &format!("{} log, last {LOG_TAIL_LINES} lines", self.browser.name()),
+                &self.log_tail(LOG_TAIL_LINES)
+            ),
+        ))
+    }
+
+    /// Ends the browser now (as dropping does).
+    pub fn stop(mut self) {
+        self.end();
+    }
+
+    fn end(&mut self) {
+        if !self.stopped {
+            self.stopped = true;
+            end_group(&mut self.child, GRACE);
+        }
+    }
+}
+
+impl Drop for BrowserProcess {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Substrings of browser log lines printed on every run on these machines that
+/// say nothing about the test (no D-Bus, no OOM-score control in a namespace).
+const LOG_NOISE: &[&str] = &[
+    "dbus/bus.cc",
+    "dbus/object_proxy.cc",
+    "Failed to connect to the bus",
+    "zygote_host_impl_linux.cc",
+    "/usr/bin/chromium: 9: [:",
+];
+
+/// The last `n` lines of `log` that are not [`LOG_NOISE`], after a note of
+/// how many noise lines were left out.
+fn meaningful_tail(log: &str, n: usize) -> String {
+    let (noise, kept): (Vec<&str>, Vec<&str>) = log
+        .lines()
+        .partition(|l| LOG_NOISE.iter().any(|p| l.contains(p)));
+    let start = kept.len().saturating_sub(n);
+    let mut out = String::new();
+    if !noise.is_empty() {
+        out.push_str(&format!(
+            "({} routine D-Bus/zygote lines left out)\n",
+            noise.len()
+        ));
+    }
+    out.push_str(&kept[start..].join("\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_tail_leaves_out_routine_noise() {
+        let log = "a\n[1:2:ERROR:dbus/bus.cc:405] Failed to connect to the bus\nb\nc\n";
+        assert_eq!(
+            meaningful_tail(log, 2),
+            "(1 routine D-Bus/zygote lines left out)\nb\nc"
+        );
+        assert_eq!(meaningful_tail("x\ny", 5), "x\ny");
+    }
+
+    #[test]
+    fn a_missing_browser_fails_naming_it_and_the_install_command() {
+        let err = match BrowserProcess::spawn(
+            Browser::Firefox,
+            Path::new("/no/such/firefox-esr"),
+            "http://127.0.0.1:9/",
+            &[],
+        ) {
+            Ok(_) => panic!("a missing binary cannot start"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("Firefox ESR"), "{err}");
+        assert!(err.contains("apt-get install -y firefox-esr"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_override_fails_naming_the_peer_and_the_variable() {
+        let err = Browser::Chromium
+            .resolve(Some(PathBuf::from("/no/such/chromium")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Chromium not found at /no/such/chromium"),
+            "{err}"
+        );
+        assert!(err.contains("TESTKIT_CHROMIUM"), "{err}");
+        assert!(err.contains("apt-get install -y chromium"), "{err}");
+    }
+}

@@ -1,0 +1,77 @@
+//! (d) aiortc offers, Chromium answers, through the relay; Chromium echoes
+//! aiortc's data-channel message.
+
+use testkit::aiortc::AiortcPeer;
+use testkit::browser::Browser;
+use testkit::signal::relay_while;
+
+use crate::{server_with_pages, LIMIT};
+
+const OFFERER: &str = r#"
+from peer_common import *
+
+async def main():
+    pc = peer_connection()
+    dc = pc.createDataChannel("echo")
+    echoed = asyncio.get_running_loop().create_future()
+
+    @dc.on("open")
+    def on_open():
+        log("channel open")
+        dc.send("ping from aiortc")
+
+    @dc.on("message")
+    def on_message(message):
+        if not echoed.done():
+            echoed.set_result(message)
+
+    await pc.setLocalDescription(await pc.createOffer())
+    send(description_json(pc.localDescription))
+    while True:
+        message = await recv()
+        if message.get("type") == "answer":
+            await pc.setRemoteDescription(description_from_json(message))
+            break
+    text = await echoed
+    await pc.close()
+    return {"ok": text == "ping from aiortc", "echo": text}
+
+run(main)
+"#;
+
+#[tokio::test]
+async fn aiortc_offers_chromium_answers_and_echoes() {
+    testkit::isolate!();
+    let server = server_with_pages().await;
+    let page = server.peer("chromium");
+    let aiortc = AiortcPeer::spawn(OFFERER).await.unwrap();
+    let mut chromium = Browser::Chromium
+        .launch(&page.url("answer_echo.html"))
+        .unwrap();
+    let (py, chrome) = relay_while(&aiortc, &page, async {
+        tokio::join!(
+            aiortc.wait_result(LIMIT),
+            chromium.wait_result(&page, LIMIT)
+        )
+    })
+    .await;
+    chromium.stop();
+    let (py, chrome) = (py.unwrap(), chrome.unwrap());
+    assert_eq!(py["ok"], true, "{py}");
+    assert_eq!(py["echo"], "ping from aiortc");
+    assert_eq!(chrome["echoed"], "ping from aiortc", "{chrome}");
+}
+
+/// A script that raises reports the exception and its traceback.
+#[tokio::test]
+async fn aiortc_script_exception_is_reported() {
+    testkit::isolate!();
+    let script = "from peer_common import *\n\
+                  async def main():\n    log('about to fail 5521')\n    raise ValueError('bad thing 5521')\n\
+                  run(main)\n";
+    let aiortc = AiortcPeer::spawn(script).await.unwrap();
+    let err = aiortc.wait_result(LIMIT).await.unwrap_err().to_string();
+    assert!(err.contains("ValueError: bad thing 5521"), "{err}");
+    assert!(err.contains("about to fail 5521"), "{err}");
+    assert!(err.contains("Traceback"), "{err}");
+}
