@@ -180,8 +180,11 @@ impl Attribute {
 
     /// Parses the text after `a=` (e.g. `rtpmap:111 opus/48000/2`).
     ///
-    /// The error is a message without a line number.
+    /// Trailing spaces and tabs are ignored (some servers write
+    /// `a=rtcp-fb:111 transport-cc `). The error is a message without a line
+    /// number.
     pub fn parse(text: &str) -> Result<Attribute, String> {
+        let text = text.trim_end_matches([' ', '\t']);
         let (name, value) = match text.split_once(':') {
             Some((n, v)) => (n, Some(v)),
             None => (text, None),

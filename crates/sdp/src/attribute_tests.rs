@@ -475,3 +475,27 @@ fn names_match_the_written_text() {
         assert_eq!(a.name(), name);
     }
 }
+
+#[test]
+fn trailing_whitespace_is_ignored() {
+    for (text, written) in [
+        ("rtcp-fb:111 transport-cc ", "rtcp-fb:111 transport-cc"),
+        ("rtcp-fb:108 nack pli \t", "rtcp-fb:108 nack pli"),
+        ("sendrecv ", "sendrecv"),
+        ("setup:actpass  ", "setup:actpass"),
+        ("x-custom:value ", "x-custom:value"),
+    ] {
+        let a = Attribute::parse(text).expect("trailing blanks are fine");
+        assert!(!matches!(a, Attribute::Other { .. }) || text.starts_with("x-"));
+        assert_eq!(a.to_string(), written);
+        assert_eq!(Attribute::parse(written), Ok(a));
+    }
+    assert_eq!(
+        Attribute::parse("rtcp-fb:111 transport-cc "),
+        Ok(Attribute::RtcpFb {
+            payload_type: Some(111),
+            kind: s("transport-cc"),
+            param: None,
+        })
+    );
+}
