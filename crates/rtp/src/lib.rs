@@ -24,13 +24,13 @@ pub mod extension;
 pub mod packet;
 pub mod rtcp;
 pub mod seq;
-//M pub mod srtp;
+pub mod srtp;
 //M pub mod stats;
 
 pub use error::Error;
 pub use extension::{ExtensionMap, ExtensionUri};
 pub use packet::{RtpHeader, RtpPacket};
-//M pub use srtp::{SrtpContext, SrtpProfile};
+pub use srtp::{SrtpContext, SrtpProfile};
 
 /// Returns true when a datagram looks like RTCP rather than RTP (RFC 5761 §4):
 /// payload type byte 192..=223 after the version bits.
