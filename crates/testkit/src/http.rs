@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `GET /testkit.js` | [`PAGE_HELPER_JS`] |
 //! | `GET /<name>` | a page added with [`SignalingServer::add_page`] |
+//! | `GET /testkit/peer.html` | the standard browser peer, see [`crate::pages`] |
 //! | `GET /signal/<peer>/from-test` | long poll: next message the test sent the page (200 JSON), or 204 after ~20 s |
 //! | `POST /signal/<peer>/to-test` | a JSON message from the page to the test |
 //! | `POST /log/<peer>` | a console line `{"level":…,"text":…}` |
@@ -34,7 +35,8 @@ use crate::{Error, Result};
 /// The page-side helper, served at `/testkit.js`. Load it first in every page:
 /// `<script src="/testkit.js"></script>`. It defines `signal.send(obj)`,
 /// `await signal.recv()`, `log(...)`, `done(result)`, `fail(err)`,
-/// `run(async () => result)`, `sleep(ms)` and `waitFor(cond, what, ms)`, and
+/// `run(async () => result)`, `sleep(ms)`, `waitFor(cond, what, ms)` and
+/// `await selectedPair(pc)`, and
 /// forwards every console line and uncaught error to the test.
 pub const PAGE_HELPER_JS: &str = include_str!("page_helper.js");
 
@@ -109,6 +111,15 @@ impl SignalingServer {
             .local_addr()
             .map_err(|e| Error::new(format!("signaling server: local_addr: {e}")))?;
         let shared = Arc::new(Shared::default());
+        {
+            let mut pages = shared.pages.lock().expect("page map lock poisoned");
+            for (path, content_type, body) in crate::pages::BUILT_IN {
+                pages.insert(
+                    path.to_string(),
+                    (content_type.to_string(), body.to_string()),
+                );
+            }
+        }
         let app = Router::new()
             .route("/testkit.js", get(helper_js))
             .route("/signal/{peer}/from-test", get(from_test))

@@ -9,6 +9,7 @@
 //! - [`http`]: a signaling server on 127.0.0.1 that serves the test's pages,
 //!   relays signaling between a page and the Rust test, and collects the page's
 //!   console and final result.
+//! - [`pages`]: a standard browser peer page driven over signaling.
 //! - [`browser`]: headless Chromium and Firefox ESR launchers that clean up
 //!   after themselves.
 //! - [`aiortc`]: a Python (aiortc) peer driven over JSON lines.
@@ -25,6 +26,7 @@ pub mod emulator;
 mod error;
 pub mod http;
 pub mod netns;
+pub mod pages;
 mod process;
 pub mod signal;
 

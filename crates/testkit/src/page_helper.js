@@ -7,6 +7,7 @@
 //   fail(err)               report failure (uncaught errors and rejections do too)
 //   run(async () => {...})  run a scenario: done(its return value) or fail(its error)
 //   sleep(ms), waitFor(() => cond, what, ms)
+//   await selectedPair(pc)  the selected candidate pair and its candidates (getStats)
 // The peer's name comes from the page URL's ?peer= parameter.
 (function () {
   'use strict';
@@ -84,11 +85,29 @@
       await sleep(20);
     }
   }
+  // The selected candidate pair of `pc` with its local and remote candidates:
+  // Chromium names it on the transport stats, Firefox marks the pair.
+  async function selectedPair(pc) {
+    const stats = await pc.getStats();
+    const all = [...stats.values()];
+    const transport = all.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pairs = all.filter((s) => s.type === 'candidate-pair');
+    const pair = transport
+      ? stats.get(transport.selectedCandidatePairId)
+      : pairs.find((p) => p.selected) || pairs.find((p) => p.nominated && p.state === 'succeeded');
+    if (!pair) return null;
+    const cand = (id) => {
+      const c = stats.get(id);
+      return c && { candidateType: c.candidateType, address: c.address, port: c.port,
+                    protocol: c.protocol, relayProtocol: c.relayProtocol };
+    };
+    return { state: pair.state, local: cand(pair.localCandidateId), remote: cand(pair.remoteCandidateId) };
+  }
   function run(scenario) {
     Promise.resolve().then(scenario).then(done, (e) => { console.error(show(e)); return fail(e); });
   }
   window.addEventListener('error', (e) => fail('uncaught error: ' + e.message + ' at ' + e.filename + ':' + e.lineno + (e.error && e.error.stack ? '\n' + e.error.stack : '')));
   window.addEventListener('unhandledrejection', (e) => fail('unhandled promise rejection: ' + show(e.reason)));
-  window.testkit = { peer, signal, log, done, fail, run, sleep, waitFor };
-  Object.assign(window, { signal, log, done, fail, run, sleep, waitFor });
+  window.testkit = { peer, signal, log, done, fail, run, sleep, waitFor, selectedPair };
+  Object.assign(window, { signal, log, done, fail, run, sleep, waitFor, selectedPair });
 })();

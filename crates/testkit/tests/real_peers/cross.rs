@@ -1,28 +1,30 @@
-//! (c) Chromium <-> Firefox, each in its own page, signaled through the test's
-//! relay: proves the relay carries messages both ways.
+//! (c) Chromium <-> Firefox, each in its own standard peer page, signaled
+//! through the test's relay: proves the relay carries messages both ways, and
+//! the standard page with data and with fake media.
 
-use serde_json::json;
+use serde_json::{json, Value};
 use testkit::browser::Browser;
+use testkit::pages::PEER_PAGE;
 use testkit::signal::relay_while;
 
 use crate::{server_with_pages, LIMIT};
 
-#[tokio::test]
-async fn chromium_offers_firefox_answers_through_the_relay() {
-    testkit::isolate!();
+/// Runs Chromium (offerer) against Firefox (answerer) with these setups and
+/// returns both reports.
+async fn chromium_and_firefox(offerer: Value, answerer: Value) -> (Value, Value) {
     let server = server_with_pages().await;
     let chromium_page = server.peer("chromium");
     let firefox_page = server.peer("firefox");
-    chromium_page.send(json!({"role": "offerer"}));
-    firefox_page.send(json!({"role": "answerer"}));
+    chromium_page.send(json!({ "setup": offerer }));
+    firefox_page.send(json!({ "setup": answerer }));
 
     let mut chromium = Browser::Chromium
-        .launch(&chromium_page.url("peer.html"))
+        .launch(&chromium_page.url(PEER_PAGE))
         .unwrap();
     let mut firefox = Browser::Firefox
-        .launch(&firefox_page.url("peer.html"))
+        .launch(&firefox_page.url(PEER_PAGE))
         .unwrap();
-    let (offerer, answerer) = relay_while(&chromium_page, &firefox_page, async {
+    let (a, b) = relay_while(&chromium_page, &firefox_page, async {
         tokio::join!(
             chromium.wait_result(&chromium_page, LIMIT),
             firefox.wait_result(&firefox_page, LIMIT)
@@ -31,24 +33,74 @@ async fn chromium_offers_firefox_answers_through_the_relay() {
     .await;
     chromium.stop();
     firefox.stop();
-    let (offerer, answerer) = (offerer.unwrap(), answerer.unwrap());
+    (a.unwrap(), b.unwrap())
+}
 
-    // Firefox received Chromium's message (offer and candidates went one way)
-    // and Chromium received Firefox's echo of it (answer and candidates went
-    // the other way).
-    let to_firefox = answerer["received"].as_str().unwrap();
+fn texts(report: &Value) -> Vec<String> {
+    report["received"]["chat"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn chromium_offers_firefox_answers_through_the_relay() {
+    testkit::isolate!();
+    let (offerer, answerer) = chromium_and_firefox(
+        json!({"role": "offerer", "greet": "hi", "echo": false, "expect": 2}),
+        json!({"role": "answerer", "greet": "hey", "echo": true, "expect": 1}),
+    )
+    .await;
     assert!(
-        to_firefox.starts_with("from ") && to_firefox.contains("Chrome"),
-        "{answerer}"
+        offerer["ua"].as_str().unwrap().contains("Chrome"),
+        "{offerer}"
     );
     assert!(
         answerer["ua"].as_str().unwrap().contains("Firefox"),
         "{answerer}"
     );
-    let to_chromium = offerer["received"].as_str().unwrap();
-    assert!(
-        to_chromium.starts_with(&format!("echo: {to_firefox}")),
-        "{offerer}"
+    // Firefox got Chromium's greeting: the offer and candidates crossed one way.
+    let to_firefox = texts(&answerer);
+    assert_eq!(to_firefox.len(), 1, "{answerer}");
+    assert!(to_firefox[0].starts_with("hi | from") && to_firefox[0].contains("Chrome"));
+    // Chromium got Firefox's greeting and its echo: the answer and candidates
+    // crossed the other way.
+    let mut to_chromium = texts(&offerer);
+    to_chromium.sort();
+    assert_eq!(to_chromium.len(), 2, "{offerer}");
+    assert!(to_chromium[0].starts_with("hey | from") && to_chromium[0].contains("Firefox"));
+    assert_eq!(
+        to_chromium[1], to_firefox[0],
+        "the echo is Chromium's own greeting"
     );
-    assert!(to_chromium.contains("Firefox"), "{offerer}");
+    assert_eq!(offerer["connectionState"], "connected");
+}
+
+#[tokio::test]
+async fn chromium_and_firefox_exchange_fake_media() {
+    testkit::isolate!();
+    let media = json!({"audio": true, "video": true});
+    let (offerer, answerer) = chromium_and_firefox(
+        json!({"role": "offerer", "media": media, "greet": "m", "echo": false, "expect": 1}),
+        json!({"role": "answerer", "media": media, "echo": true, "expect": 1}),
+    )
+    .await;
+    for report in [&offerer, &answerer] {
+        let inbound = report["inbound"].as_array().unwrap();
+        let video = inbound
+            .iter()
+            .find(|s| s["kind"] == "video")
+            .expect("inbound video");
+        assert!(video["framesDecoded"].as_u64().unwrap() > 0, "{report}");
+        assert!(video["frameWidth"].as_u64().unwrap() > 0, "{report}");
+        let audio = inbound
+            .iter()
+            .find(|s| s["kind"] == "audio")
+            .expect("inbound audio");
+        assert!(audio["packetsReceived"].as_u64().unwrap() > 0, "{report}");
+    }
 }

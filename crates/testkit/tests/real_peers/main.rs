@@ -19,16 +19,10 @@ use testkit::http::SignalingServer;
 /// The time limit of one peer run: generous, the machine is shared.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
-/// A signaling server serving the self-test pages.
+/// A signaling server serving the self-test pages (and the built-in
+/// `testkit/peer.html`).
 pub async fn server_with_pages() -> SignalingServer {
     let server = SignalingServer::start().await.expect("signaling server");
-    server.add_file(
-        "common.js",
-        "text/javascript",
-        include_str!("pages/common.js"),
-    );
     server.add_page("two_pcs.html", include_str!("pages/two_pcs.html"));
-    server.add_page("peer.html", include_str!("pages/peer.html"));
-    server.add_page("answer_echo.html", include_str!("pages/answer_echo.html"));
     server
 }
