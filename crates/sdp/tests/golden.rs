@@ -227,3 +227,16 @@ fn transceiver_directions_and_rejection() {
         assert!(!stopped.media[0].is_rejected());
     }
 }
+
+#[test]
+fn aiortc_offer_has_several_fingerprints() {
+    let d = load("aiortc-offer.sdp");
+    let algs: Vec<&str> = d.media[0]
+        .fingerprints()
+        .map(|f| f.algorithm.as_str())
+        .collect();
+    assert_eq!(algs, ["sha-256", "sha-384", "sha-512"]);
+    let lens: Vec<usize> = d.media[0].fingerprints().map(|f| f.value.len()).collect();
+    assert_eq!(lens, [32, 48, 64]);
+    assert!(d.media.iter().all(|m| m.end_of_candidates()));
+}
