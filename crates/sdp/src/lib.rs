@@ -14,9 +14,31 @@
 //! assert_eq!(sdp.to_string(), text);
 //! ```
 //!
-//! Parsing is strict about the shape of lines and of the attributes it knows
-//! (errors carry the line number) and keeps every unknown attribute verbatim,
-//! so a description survives parse → write unchanged.
+//! # What the parser guarantees
+//!
+//! - **Round trip.** Every description that parses writes back as text that
+//!   parses to the same model. Browser output (Chromium, Firefox, Safari,
+//!   aiortc; see `tests/golden/`) is written back byte for byte, modulo line
+//!   endings. Unknown attributes are kept verbatim as [`Attribute::Other`],
+//!   in their original order.
+//! - **Line numbers.** Every syntax error is a [`ParseError`] with the
+//!   1-based number of the offending line: bad line shape, missing `v=`/`o=`/
+//!   `s=`/`t=`, non-numeric ports or payload types (RTP payload types must
+//!   be 0–127), and malformed values of the attributes it types.
+//! - **No panics** on any input (fuzzed: `fuzz/sdp`).
+//!
+//! # Leniency
+//!
+//! CRLF or LF line ends; trailing blank lines; session-level lines in any
+//! order (written back in RFC order `v o s i u e p c b t r z k a`, media
+//! sections `m i c b k a`); runs of spaces between fields; trailing spaces
+//! and tabs after `a=` values; lower-case fingerprint hex (written upper-case).
+//! Chromium's `a=msid-semantic: WMS` (space after the colon) is kept as
+//! [`Attribute::Other`] so it is written back exactly;
+//! [`SessionDescription::msid_semantics`] reads both forms.
+//!
+//! ICE candidates parse alone too (`"candidate:..."`, `"a=candidate:..."` or
+//! the bare value): see [`Candidate`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

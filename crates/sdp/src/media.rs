@@ -361,6 +361,14 @@ impl MediaDescription {
         self.attributes.push(attribute);
     }
 
+    /// Puts `attribute` where the first attribute of the same name is and
+    /// removes the others of that name; appends it if there was none.
+    /// Handy for `ice-ufrag`/`ice-pwd` on an ICE restart or `setup` in an
+    /// answer. (For directions, whose names differ, use [`Self::set_direction`].)
+    pub fn replace(&mut self, attribute: Attribute) {
+        replace_attribute(&mut self.attributes, attribute);
+    }
+
     pub(crate) fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "m={} {}", self.kind, self.port)?;
         if let Some(n) = self.port_count {
@@ -397,6 +405,22 @@ impl fmt::Display for MediaDescription {
 }
 
 // Accessors shared by the session and media levels.
+
+pub(crate) fn replace_attribute(attrs: &mut Vec<Attribute>, attribute: Attribute) {
+    let name = attribute.name().to_string();
+    match attrs.iter().position(|a| a.name() == name) {
+        Some(first) => {
+            attrs[first] = attribute;
+            let mut index = 0;
+            attrs.retain(|a| {
+                let keep = index <= first || a.name() != name;
+                index += 1;
+                keep
+            });
+        }
+        None => attrs.push(attribute),
+    }
+}
 
 pub(crate) fn direction_of(attrs: &[Attribute]) -> Option<Direction> {
     attrs.iter().find_map(|a| match a {

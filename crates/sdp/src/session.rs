@@ -457,6 +457,12 @@ impl SessionDescription {
         self.attributes.iter().find(|a| a.name() == name)
     }
 
+    /// Puts a session-level `attribute` where the first one of the same name
+    /// is, removing the others of that name; appends it if there was none.
+    pub fn replace(&mut self, attribute: Attribute) {
+        media::replace_attribute(&mut self.attributes, attribute);
+    }
+
     /// Removes every session-level attribute named `name`; returns how many.
     pub fn remove_attributes(&mut self, name: &str) -> usize {
         let before = self.attributes.len();

@@ -490,3 +490,29 @@ fn other_media_kinds_are_kept() {
     assert_eq!(d.media[1].kind.as_str(), "message");
     assert_eq!(d.to_string(), text);
 }
+
+#[test]
+fn replace_keeps_position_and_removes_duplicates() {
+    let text = sdp(concat!(
+        "a=ice-ufrag:old1\r\n",
+        "a=ice-pwd:pwdpwdpwdpwdpwdpwdpwdpwd\r\n",
+        "a=ice-ufrag:old2\r\n",
+        "m=audio 9 RTP/AVP 0\r\n",
+        "a=mid:0\r\n",
+    ));
+    let mut d = SessionDescription::parse(&text).expect("valid");
+    d.replace(Attribute::IceUfrag("new".into()));
+    assert_eq!(
+        d.attributes,
+        [
+            Attribute::IceUfrag("new".into()),
+            Attribute::IcePwd("pwdpwdpwdpwdpwdpwdpwdpwd".into())
+        ]
+    );
+    let m = &mut d.media[0];
+    m.replace(Attribute::Setup(Setup::Active));
+    m.replace(Attribute::Setup(Setup::Passive));
+    assert_eq!(m.find_all("setup").count(), 1);
+    assert_eq!(m.setup(), Some(Setup::Passive));
+    assert_eq!(m.attributes[0], Attribute::Mid("0".into()));
+}
