@@ -14,7 +14,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-//M pub mod codec;
+pub mod codec;
 mod error;
 pub mod extension;
 //M pub mod history;
