@@ -109,8 +109,9 @@ impl Setup {
 
 impl FromStr for Setup {
     type Err = String;
+    /// Case-insensitive (written lower-case).
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
+        match s.to_ascii_lowercase().as_str() {
             "active" => Ok(Setup::Active),
             "passive" => Ok(Setup::Passive),
             "actpass" => Ok(Setup::Actpass),
