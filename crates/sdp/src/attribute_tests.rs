@@ -70,7 +70,10 @@ fn dtls_attributes() {
     both_ways("setup:active", Attribute::Setup(Setup::Active));
     both_ways("setup:passive", Attribute::Setup(Setup::Passive));
     both_ways("setup:holdconn", Attribute::Setup(Setup::Holdconn));
-    assert_eq!(Attribute::parse("setup:ACTPASS"), Ok(Attribute::Setup(Setup::Actpass)));
+    assert_eq!(
+        Attribute::parse("setup:ACTPASS"),
+        Ok(Attribute::Setup(Setup::Actpass))
+    );
     both_ways(
         "identity:eyJpZHAiOnt9fQ==",
         Attribute::Identity(s("eyJpZHAiOnt9fQ==")),

@@ -240,3 +240,12 @@ fn aiortc_offer_has_several_fingerprints() {
     assert_eq!(lens, [32, 48, 64]);
     assert!(d.media.iter().all(|m| m.end_of_candidates()));
 }
+
+#[test]
+fn chromium_mdns_candidate() {
+    let d = load("chromium-mdns-datachannel-offer-gathered.sdp");
+    let c: Vec<_> = d.media[0].candidates().collect();
+    assert!(!c.is_empty());
+    assert!(c.iter().all(|c| c.is_mdns() && c.ip().is_none()));
+    assert!(c.iter().all(|c| c.typ == CandidateType::Host));
+}
