@@ -30,6 +30,9 @@ use crate::{Error, Result};
 /// Overrides the venv's location.
 pub const VENV_ENV: &str = "TESTKIT_PEERS_VENV";
 
+/// The standard aiortc peer's source (see [`AiortcPeer::standard`]).
+pub const STANDARD_PEER_PY: &str = include_str!("../python/standard_peer.py");
+
 /// The install hint shown when aiortc is missing.
 const INSTALL_HINT: &str = "run scripts/install-peers \
      (python3 -m venv .peers-venv && .peers-venv/bin/pip install aiortc)";
@@ -191,6 +194,20 @@ impl AiortcPeer {
             _child: child,
             _dir: dir,
         })
+    }
+
+    /// Runs testkit's standard aiortc peer (`python/standard_peer.py`), which
+    /// speaks the standard page's protocol (see [`crate::pages`]): it is sent
+    /// `{"setup": setup}` first.
+    pub async fn standard(setup: Value) -> Result<Self> {
+        let peer = Self::spawn(STANDARD_PEER_PY).await?;
+        peer.send(serde_json::json!({ "setup": setup })).await?;
+        Ok(peer)
+    }
+
+    /// Asks a standard peer to finish and report (`{"finish": true}`).
+    pub async fn finish(&self) -> Result<()> {
+        self.send(serde_json::json!({ "finish": true })).await
     }
 
     /// The script's log so far (stderr and non-protocol stdout lines).

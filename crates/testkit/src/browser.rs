@@ -23,6 +23,7 @@ use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -157,7 +158,7 @@ impl Browser {
         timeout: Duration,
         extra_args: &[String],
     ) -> Result<Value> {
-        let mut process = self.launch_with(&peer.url(page), extra_args)?;
+        let process = self.launch_with(&peer.url(page), extra_args)?;
         let result = process.wait_result(peer, timeout).await;
         process.stop();
         result
@@ -168,7 +169,9 @@ impl Browser {
 /// group, waits for it, and deletes its profile.
 pub struct BrowserProcess {
     browser: Browser,
-    child: Child,
+    // A mutex so that waiting (try_wait needs `&mut Child`) works through `&self`.
+    child: Mutex<Child>,
+    pid: u32,
     log_path: PathBuf,
     started: Instant,
     stopped: bool,
@@ -246,7 +249,8 @@ impl BrowserProcess {
         );
         Ok(BrowserProcess {
             browser,
-            child,
+            pid: child.id(),
+            child: Mutex::new(child),
             log_path,
             started: Instant::now(),
             stopped: false,
@@ -262,7 +266,7 @@ impl BrowserProcess {
 
     /// The browser's process id (also its process group id).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
     /// The last `lines` lines of the browser's stdout+stderr, leaving out the
@@ -275,13 +279,20 @@ impl BrowserProcess {
     /// Waits up to `timeout` for `peer`'s page outcome. `Ok` holds the value
     /// given to `done()`. `Err` when the page failed, the browser exited first,
     /// or time ran out; the message has the page console and the log tail.
-    pub async fn wait_result(&mut self, peer: &PagePeer, timeout: Duration) -> Result<Value> {
+    pub async fn wait_result(&self, peer: &PagePeer, timeout: Duration) -> Result<Value> {
         let deadline = tokio::time::Instant::now() + timeout;
         let outcome = loop {
             if let Some(o) = peer.outcome() {
                 break Ok(o);
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
+            let exited = self
+                .child
+                .lock()
+                .expect("child lock poisoned")
+                .try_wait()
+                .ok()
+                .flatten();
+            if let Some(status) = exited {
                 // Give a result posted just before the exit a moment to land.
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 match peer.outcome() {
@@ -332,7 +343,17 @@ impl BrowserProcess {
     fn end(&mut self) {
         if !self.stopped {
             self.stopped = true;
-            end_group(&mut self.child, GRACE);
+            let t = Instant::now();
+            let child = self.child.get_mut().unwrap_or_else(|e| e.into_inner());
+            let killed = end_group(child, GRACE);
+            println!(
+                "testkit: stopped {} (pid {}) in {:.1?}{} [{:.1?} after launch]",
+                self.browser.name(),
+                self.pid,
+                t.elapsed(),
+                if killed { " with SIGKILL" } else { "" },
+                self.started.elapsed()
+            );
         }
     }
 }

@@ -3,8 +3,10 @@
 //! # `/testkit/peer.html` — a standard browser peer ([`PEER_HTML`])
 //!
 //! One `RTCPeerConnection` driven by the test through the signaling channel,
-//! so an interop test only writes its own side. Open it with
-//! `peer.url(PEER_PAGE)`. Protocol, in messages on the page's channel:
+//! so an interop test only writes its own side. [`BrowserPeer`] launches it;
+//! or open `peer.url(PEER_PAGE)` yourself. The aiortc counterpart
+//! ([`crate::aiortc::AiortcPeer::standard`]) speaks the same protocol.
+//! Protocol, in messages on the page's channel:
 //!
 //! 1. The test's first message is `{"setup": {...}}` (every field optional):
 //!    - `role`: `"offerer"` or `"answerer"` (default);
@@ -30,6 +32,14 @@
 //!    pair: {state, local, remote}, inbound: [{kind, packetsReceived,
 //!    bytesReceived, framesDecoded, frameWidth, frameHeight}]}`.
 
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::browser::{Browser, BrowserProcess};
+use crate::http::{PagePeer, SignalingServer};
+use crate::Result;
+
 /// The standard peer page's source.
 pub const PEER_HTML: &str = include_str!("pages/peer.html");
 
@@ -39,3 +49,106 @@ pub const PEER_PAGE: &str = "testkit/peer.html";
 /// Every built-in page: (path, content type, body).
 pub(crate) const BUILT_IN: &[(&str, &str, &str)] =
     &[(PEER_PAGE, "text/html; charset=utf-8", PEER_HTML)];
+
+/// A browser running the standard peer page ([`PEER_HTML`]) with a
+/// signaling server of its own: the other side of an interop test in a few
+/// lines. Dropping it ends the browser, then the server.
+///
+/// ```no_run
+/// # async fn demo() -> testkit::Result<()> {
+/// use serde_json::json;
+/// use testkit::{browser::Browser, pages::BrowserPeer};
+/// let chromium = BrowserPeer::launch(
+///     Browser::Chromium,
+///     json!({"role": "answerer", "echo": true}),
+/// ).await?;
+/// // chromium.send(offer_json); let answer = chromium.recv().await?; …
+/// chromium.finish();
+/// let report = chromium.report(testkit::browser::DEFAULT_TIMEOUT).await?;
+/// # Ok(()) }
+/// ```
+pub struct BrowserPeer {
+    page: PagePeer,
+    // Fields drop in order: the browser ends before its server.
+    process: BrowserProcess,
+    _server: SignalingServer,
+}
+
+impl BrowserPeer {
+    /// Starts a signaling server, sends `{"setup": setup}` (see the
+    /// [module docs](self)) and opens the standard page in `browser`.
+    pub async fn launch(browser: Browser, setup: Value) -> Result<Self> {
+        Self::launch_with(browser, setup, &[]).await
+    }
+
+    /// [`launch`](Self::launch) with extra browser arguments.
+    pub async fn launch_with(
+        browser: Browser,
+        setup: Value,
+        extra_args: &[String],
+    ) -> Result<Self> {
+        let server = SignalingServer::start().await?;
+        let page = server.peer(match browser {
+            Browser::Chromium => "chromium",
+            Browser::Firefox => "firefox",
+        });
+        page.send(json!({ "setup": setup }));
+        let process = browser.launch_with(&page.url(PEER_PAGE), extra_args)?;
+        Ok(BrowserPeer {
+            page,
+            process,
+            _server: server,
+        })
+    }
+
+    /// The page's side of the signaling (console, outcome).
+    pub fn page(&self) -> &PagePeer {
+        &self.page
+    }
+
+    /// The browser process (pid, log tail).
+    pub fn process(&self) -> &BrowserProcess {
+        &self.process
+    }
+
+    /// Sends a description, candidate or control message to the page.
+    pub fn send(&self, message: Value) {
+        self.page.send(message);
+    }
+
+    /// The page's next description or candidate (see [`PagePeer::recv`]).
+    pub async fn recv(&self) -> Result<Value> {
+        self.page.recv().await
+    }
+
+    /// [`recv`](Self::recv) with a time limit.
+    pub async fn recv_timeout(&self, limit: Duration) -> Result<Value> {
+        self.page.recv_timeout(limit).await
+    }
+
+    /// Asks the page to finish and report (`{"finish": true}`).
+    pub fn finish(&self) {
+        self.page.send(json!({ "finish": true }));
+    }
+
+    /// Waits up to `limit` for the page's report (after [`finish`](Self::finish)
+    /// or its `expect` count); `Err` has the console and the browser log tail.
+    pub async fn report(&self, limit: Duration) -> Result<Value> {
+        self.process.wait_result(&self.page, limit).await
+    }
+}
+
+impl crate::signal::SignalPeer for BrowserPeer {
+    fn label(&self) -> String {
+        format!("{} page", self.process.browser().name())
+    }
+
+    async fn send(&self, message: Value) -> Result<()> {
+        BrowserPeer::send(self, message);
+        Ok(())
+    }
+
+    async fn recv(&self) -> Result<Value> {
+        BrowserPeer::recv(self).await
+    }
+}

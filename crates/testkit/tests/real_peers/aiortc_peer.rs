@@ -49,7 +49,7 @@ async fn aiortc_offers_chromium_answers_and_echoes() {
     // aiortc does half-trickle: the answer leaves complete.
     page.send(json!({"setup": {"role": "answerer", "trickle": false, "echo": true, "expect": 1}}));
     let aiortc = AiortcPeer::spawn(OFFERER).await.unwrap();
-    let mut chromium = Browser::Chromium.launch(&page.url(PEER_PAGE)).unwrap();
+    let chromium = Browser::Chromium.launch(&page.url(PEER_PAGE)).unwrap();
     let (py, chrome) = relay_while(&aiortc, &page, async {
         tokio::join!(
             aiortc.wait_result(LIMIT),
@@ -80,4 +80,32 @@ async fn aiortc_script_exception_is_reported() {
     assert!(err.contains("ValueError: bad thing 5521"), "{err}");
     assert!(err.contains("about to fail 5521"), "{err}");
     assert!(err.contains("Traceback"), "{err}");
+}
+
+/// The standard aiortc peer answers Chromium's standard page (which offers
+/// and trickles): both standard peers and trickle into aiortc.
+#[tokio::test]
+async fn chromium_offers_standard_aiortc_answers() {
+    testkit::isolate!();
+    let aiortc = AiortcPeer::standard(json!({"role": "answerer", "echo": true, "expect": 1}))
+        .await
+        .unwrap();
+    let chromium = testkit::pages::BrowserPeer::launch(
+        Browser::Chromium,
+        json!({"role": "offerer", "greet": "hello aiortc", "echo": false, "expect": 1}),
+    )
+    .await
+    .unwrap();
+    let (py, chrome) = relay_while(&aiortc, &chromium, async {
+        tokio::join!(aiortc.wait_result(LIMIT), chromium.report(LIMIT))
+    })
+    .await;
+    let (py, chrome) = (py.unwrap(), chrome.unwrap());
+    let sent = chrome["received"]["chat"][0].as_str().unwrap().to_string();
+    assert!(
+        sent.starts_with("hello aiortc | from") && sent.contains("Chrome"),
+        "{chrome}"
+    );
+    assert_eq!(py["received"]["chat"], json!([sent]), "{py}");
+    assert!(py["ua"].as_str().unwrap().starts_with("aiortc/"), "{py}");
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 use testkit::browser::Browser;
-use testkit::pages::PEER_PAGE;
+use testkit::pages::{BrowserPeer, PEER_PAGE};
 use testkit::signal::relay_while;
 
 use crate::{server_with_pages, LIMIT};
@@ -18,10 +18,10 @@ async fn chromium_and_firefox(offerer: Value, answerer: Value) -> (Value, Value)
     chromium_page.send(json!({ "setup": offerer }));
     firefox_page.send(json!({ "setup": answerer }));
 
-    let mut chromium = Browser::Chromium
+    let chromium = Browser::Chromium
         .launch(&chromium_page.url(PEER_PAGE))
         .unwrap();
-    let mut firefox = Browser::Firefox
+    let firefox = Browser::Firefox
         .launch(&firefox_page.url(PEER_PAGE))
         .unwrap();
     let (a, b) = relay_while(&chromium_page, &firefox_page, async {
@@ -80,15 +80,33 @@ async fn chromium_offers_firefox_answers_through_the_relay() {
     assert_eq!(offerer["connectionState"], "connected");
 }
 
+/// Firefox offers, Chromium answers, both sending fake camera and microphone:
+/// the standard page's media path, through two `BrowserPeer`s.
 #[tokio::test]
-async fn chromium_and_firefox_exchange_fake_media() {
+async fn firefox_and_chromium_exchange_fake_media() {
     testkit::isolate!();
     let media = json!({"audio": true, "video": true});
-    let (offerer, answerer) = chromium_and_firefox(
+    let firefox = BrowserPeer::launch(
+        Browser::Firefox,
         json!({"role": "offerer", "media": media, "greet": "m", "echo": false, "expect": 1}),
+    )
+    .await
+    .unwrap();
+    let chromium = BrowserPeer::launch(
+        Browser::Chromium,
         json!({"role": "answerer", "media": media, "echo": true, "expect": 1}),
     )
+    .await
+    .unwrap();
+    let (offerer, answerer) = relay_while(&firefox, &chromium, async {
+        tokio::join!(firefox.report(LIMIT), chromium.report(LIMIT))
+    })
     .await;
+    let (offerer, answerer) = (offerer.unwrap(), answerer.unwrap());
+    assert!(
+        offerer["ua"].as_str().unwrap().contains("Firefox"),
+        "{offerer}"
+    );
     for report in [&offerer, &answerer] {
         let inbound = report["inbound"].as_array().unwrap();
         let video = inbound

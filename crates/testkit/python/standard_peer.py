@@ -1,0 +1,125 @@
+"""testkit's standard aiortc peer: the same protocol as the browsers'
+/testkit/peer.html (see the Rust docs of `testkit::pages`).
+
+The first message from the test is {"setup": {...}}: role ("offerer" |
+"answerer"), config ({"iceServers": [...]}), channels, greet, echo, expect.
+Then descriptions ({"type", "sdp"}) and candidates (RTCIceCandidateInit) both
+ways; aiortc does half-trickle, so its descriptions carry its candidates and it
+sends none separately. {"finish": true} or `expect` received messages ends it
+with a report {ok, role, ua, received, opened, connectionState}.
+"""
+
+import aiortc
+
+from peer_common import *
+
+
+def ice_servers(config):
+    servers = []
+    for s in (config or {}).get("iceServers", []):
+        urls = s.get("urls", [])
+        servers.append(
+            RTCIceServer(
+                urls=urls,
+                username=s.get("username"),
+                credential=s.get("credential"),
+            )
+        )
+    return servers
+
+
+async def main():
+    first = await recv()
+    setup = {
+        "role": "answerer",
+        "config": {},
+        "channels": ["chat"],
+        "greet": None,
+        "echo": True,
+        "expect": None,
+    }
+    setup.update(first.get("setup") or {})
+    log("setup", json.dumps(setup))
+    ua = f"aiortc/{aiortc.__version__}"
+    pc = peer_connection(ice_servers(setup["config"]))
+    received = {}
+    opened = []
+    finished = asyncio.Event()
+    count = [0]
+
+    @pc.on("connectionstatechange")
+    def on_state():
+        log("connection", pc.connectionState)
+
+    def on_channel(ch):
+        greeted = [False]
+
+        def on_open():
+            if greeted[0]:
+                return
+            greeted[0] = True
+            opened.append(ch.label)
+            log("channel open", ch.label)
+            if setup["greet"] is not None:
+                ch.send(f"{setup['greet']} | from {ua}")
+
+        ch.on("open", on_open)
+
+        @ch.on("message")
+        def on_message(message):
+            text = message if isinstance(message, str) else f"[binary {len(message)} bytes]"
+            received.setdefault(ch.label, []).append(text)
+            count[0] += 1
+            if setup["echo"]:
+                ch.send(message)
+            if setup["expect"] is not None and count[0] >= setup["expect"]:
+                finished.set()
+
+        if ch.readyState == "open":
+            on_open()
+
+    pc.on("datachannel", on_channel)
+
+    async def reader():
+        while True:
+            m = await recv()
+            if "type" in m and "sdp" in m:
+                await pc.setRemoteDescription(description_from_json(m))
+                if m["type"] == "offer":
+                    await pc.setLocalDescription(await pc.createAnswer())
+                    send(description_json(pc.localDescription))
+            elif "candidate" in m:
+                await add_candidate_json(pc, m)
+            elif m.get("finish"):
+                finished.set()
+            else:
+                log("ignored message", json.dumps(m))
+
+    task = asyncio.ensure_future(reader())
+    if setup["role"] == "offerer":
+        for label in setup["channels"]:
+            on_channel(pc.createDataChannel(label))
+        await pc.setLocalDescription(await pc.createOffer())
+        send(description_json(pc.localDescription))
+    if setup["expect"] == 0:
+        finished.set()
+    waiter = asyncio.ensure_future(finished.wait())
+    await asyncio.wait([waiter, task], return_when=asyncio.FIRST_COMPLETED)
+    if task.done() and task.exception() is not None:
+        raise task.exception()
+    # Give a last echo time to leave before closing.
+    await asyncio.sleep(0.2)
+    report = {
+        "ok": True,
+        "role": setup["role"],
+        "ua": ua,
+        "received": received,
+        "opened": opened,
+        "connectionState": pc.connectionState,
+    }
+    task.cancel()
+    await pc.close()
+    return report
+
+
+run(main)
