@@ -172,6 +172,7 @@ pub struct BrowserProcess {
     // A mutex so that waiting (try_wait needs `&mut Child`) works through `&self`.
     child: Mutex<Child>,
     pid: u32,
+    url: String,
     log_path: PathBuf,
     started: Instant,
     stopped: bool,
@@ -250,6 +251,7 @@ impl BrowserProcess {
         Ok(BrowserProcess {
             browser,
             pid: child.id(),
+            url: url.to_string(),
             child: Mutex::new(child),
             log_path,
             started: Instant::now(),
@@ -319,9 +321,9 @@ impl BrowserProcess {
 
     fn failure(&self, peer: &PagePeer, what: &str) -> Error {
         Error::new(format!(
-            "{} page {:?} (peer {}): {what} [{:.1?} after launch]\n{}{}",
+            "{} page {} (peer {}): {what} [{:.1?} after launch]\n{}{}",
             self.browser.name(),
-            peer.url(""),
+            self.url,
             peer.name(),
             self.started.elapsed(),
             section(
