@@ -248,8 +248,13 @@ fn run_and_stream(
         ));
     }
     if !status.success() {
+        let hint = if all.contains("unshare failed") || all.contains("Operation not permitted") {
+            " (making a network namespace needs root or CAP_SYS_ADMIN)"
+        } else {
+            ""
+        };
         return Err(format!(
-            "test {test_name} failed inside its network namespace ({status}); its output is above"
+            "test {test_name} failed inside its network namespace ({status}){hint}; its output is above"
         ));
     }
     if !ran_exactly_one_passing_test(&out) {
