@@ -17,7 +17,7 @@
 pub mod codec;
 mod error;
 pub mod extension;
-//M pub mod history;
+pub mod history;
 pub mod jitter;
 //M pub mod media;
 pub mod nack;
@@ -25,7 +25,7 @@ pub mod packet;
 pub mod rtcp;
 pub mod seq;
 pub mod srtp;
-//M pub mod stats;
+pub mod stats;
 
 pub use error::Error;
 pub use extension::{ExtensionMap, ExtensionUri};
