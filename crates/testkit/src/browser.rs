@@ -53,7 +53,6 @@ const FIREFOX_PREFS: &[(&str, &str)] = &[
     ("media.navigator.streams.fake", "true"),
     ("media.navigator.permission.disabled", "true"),
     ("media.peerconnection.ice.loopback", "true"),
-    ("media.peerconnection.ice.obfuscate_host_addresses", "false"),
     ("network.manage-offline-status", "false"),
     ("app.update.disabledForTesting", "true"),
     ("browser.shell.checkDefaultBrowser", "false"),
@@ -133,35 +132,62 @@ impl Browser {
     /// Starts the browser headless on `url`. The process ends when the
     /// returned value is dropped.
     pub fn launch(self, url: &str) -> Result<BrowserProcess> {
-        self.launch_with(url, &[])
+        self.launch_with(url, &LaunchOptions::default())
     }
 
-    /// [`launch`](Self::launch) with extra command-line arguments after the
-    /// standard ones (e.g. [`crate::coturn::TurnServer::chromium_trust_args`]).
-    pub fn launch_with(self, url: &str, extra_args: &[String]) -> Result<BrowserProcess> {
+    /// [`launch`](Self::launch) with options (extra arguments, mDNS, prefs).
+    pub fn launch_with(self, url: &str, options: &LaunchOptions) -> Result<BrowserProcess> {
         let binary = self.binary()?;
-        BrowserProcess::spawn(self, &binary, url, extra_args)
+        BrowserProcess::spawn(self, &binary, url, options)
     }
 
     /// Opens `page` as `peer`, waits up to `timeout` for the page's outcome and
     /// ends the browser. `Ok` holds the value the page gave `done()`; `Err`
     /// says what went wrong with the page's console and the browser log's tail.
     pub async fn run_page(self, peer: &PagePeer, page: &str, timeout: Duration) -> Result<Value> {
-        self.run_page_with(peer, page, timeout, &[]).await
+        self.run_page_with(peer, page, timeout, &LaunchOptions::default())
+            .await
     }
 
-    /// [`run_page`](Self::run_page) with extra command-line arguments.
+    /// [`run_page`](Self::run_page) with launch options.
     pub async fn run_page_with(
         self,
         peer: &PagePeer,
         page: &str,
         timeout: Duration,
-        extra_args: &[String],
+        options: &LaunchOptions,
     ) -> Result<Value> {
-        let process = self.launch_with(&peer.url(page), extra_args)?;
+        let process = self.launch_with(&peer.url(page), options)?;
         let result = process.wait_result(peer, timeout).await;
         process.stop();
         result
+    }
+}
+
+/// How to launch a browser beyond the standard flags and prefs.
+#[derive(Clone, Debug, Default)]
+pub struct LaunchOptions {
+    /// Extra command-line arguments, after the standard ones (e.g.
+    /// [`crate::coturn::TurnServer::chromium_trust_args`]).
+    pub args: Vec<String>,
+    /// Keep the browser's default of hiding host addresses behind mDNS
+    /// `<uuid>.local` names. Chromium then runs without
+    /// `--use-fake-ui-for-media-stream` and
+    /// `--disable-features=WebRtcHideLocalIpsWithMdns` (so getUserMedia is
+    /// not granted); Firefox gets `obfuscate_host_addresses = true`.
+    pub mdns: bool,
+    /// Extra Firefox `user.js` preferences `(name, JavaScript value)`, after
+    /// the standard ones, e.g. `("media.peerconnection.ice.tcp", "false")`.
+    pub firefox_prefs: Vec<(String, String)>,
+}
+
+impl LaunchOptions {
+    /// Options with just these extra arguments.
+    pub fn with_args(args: Vec<String>) -> Self {
+        LaunchOptions {
+            args,
+            ..Default::default()
+        }
     }
 }
 
@@ -182,7 +208,7 @@ pub struct BrowserProcess {
 }
 
 impl BrowserProcess {
-    fn spawn(browser: Browser, binary: &Path, url: &str, extra_args: &[String]) -> Result<Self> {
+    fn spawn(browser: Browser, binary: &Path, url: &str, options: &LaunchOptions) -> Result<Self> {
         let io = |e: std::io::Error| Error::new(format!("{}: {e}", browser.name()));
         let profile = tempfile::Builder::new()
             .prefix("testkit-profile-")
@@ -210,23 +236,40 @@ impl BrowserProcess {
                     "--disable-component-update",
                     "--disable-sync",
                     "--use-fake-device-for-media-stream",
-                    "--use-fake-ui-for-media-stream",
                     "--allow-loopback-in-peer-connection",
-                    "--disable-features=WebRtcHideLocalIpsWithMdns",
                 ]);
+                if !options.mdns {
+                    // Real host addresses instead of mDNS names (REAL_PEERS.md).
+                    cmd.args([
+                        "--use-fake-ui-for-media-stream",
+                        "--disable-features=WebRtcHideLocalIpsWithMdns",
+                    ]);
+                }
                 cmd.arg(format!("--user-data-dir={}", profile.path().display()));
-                cmd.args(extra_args);
+                cmd.args(&options.args);
                 cmd.arg(url);
             }
             Browser::Firefox => {
+                let obfuscate = if options.mdns { "true" } else { "false" };
                 let prefs: String = FIREFOX_PREFS
                     .iter()
+                    .map(|(k, v)| (*k, *v))
+                    .chain([(
+                        "media.peerconnection.ice.obfuscate_host_addresses",
+                        obfuscate,
+                    )])
+                    .chain(
+                        options
+                            .firefox_prefs
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    )
                     .map(|(k, v)| format!("user_pref(\"{k}\", {v});\n"))
                     .collect();
                 std::fs::write(profile.path().join("user.js"), prefs).map_err(io)?;
                 cmd.args(["--headless", "--no-remote", "--profile"]);
                 cmd.arg(profile.path());
-                cmd.args(extra_args);
+                cmd.args(&options.args);
                 cmd.arg(url);
                 cmd.env("MOZ_HEADLESS", "1");
             }
@@ -414,7 +457,7 @@ mod tests {
             Browser::Firefox,
             Path::new("/no/such/firefox-esr"),
             "http://127.0.0.1:9/",
-            &[],
+            &LaunchOptions::default(),
         ) {
             Ok(_) => panic!("a missing binary cannot start"),
             Err(e) => e.to_string(),

@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::browser::{Browser, BrowserProcess};
+use crate::browser::{Browser, BrowserProcess, LaunchOptions};
 use crate::http::{PagePeer, SignalingServer};
 use crate::Result;
 
@@ -78,14 +78,14 @@ impl BrowserPeer {
     /// Starts a signaling server, sends `{"setup": setup}` (see the
     /// [module docs](self)) and opens the standard page in `browser`.
     pub async fn launch(browser: Browser, setup: Value) -> Result<Self> {
-        Self::launch_with(browser, setup, &[]).await
+        Self::launch_with(browser, setup, &LaunchOptions::default()).await
     }
 
-    /// [`launch`](Self::launch) with extra browser arguments.
+    /// [`launch`](Self::launch) with launch options (extra arguments, mDNS).
     pub async fn launch_with(
         browser: Browser,
         setup: Value,
-        extra_args: &[String],
+        options: &LaunchOptions,
     ) -> Result<Self> {
         let server = SignalingServer::start().await?;
         let page = server.peer(match browser {
@@ -93,7 +93,7 @@ impl BrowserPeer {
             Browser::Firefox => "firefox",
         });
         page.send(json!({ "setup": setup }));
-        let process = browser.launch_with(&page.url(PEER_PAGE), extra_args)?;
+        let process = browser.launch_with(&page.url(PEER_PAGE), options)?;
         Ok(BrowserPeer {
             page,
             process,

@@ -25,5 +25,6 @@ pub const LIMIT: Duration = Duration::from_secs(60);
 pub async fn server_with_pages() -> SignalingServer {
     let server = SignalingServer::start().await.expect("signaling server");
     server.add_page("two_pcs.html", include_str!("pages/two_pcs.html"));
+    server.add_page("gather.html", include_str!("pages/gather.html"));
     server
 }

@@ -2,7 +2,7 @@
 //! connect through the test's TURN server, proving its credentials work.
 
 use serde_json::json;
-use testkit::browser::Browser;
+use testkit::browser::{Browser, LaunchOptions};
 use testkit::coturn::TurnServer;
 
 use crate::{server_with_pages, LIMIT};
@@ -17,7 +17,12 @@ async fn relay_only(turn: &TurnServer, url: String) -> serde_json::Value {
         "iceTransportPolicy": "relay",
     }));
     let result = Browser::Chromium
-        .run_page_with(&page, "two_pcs.html", LIMIT, &turn.chromium_trust_args())
+        .run_page_with(
+            &page,
+            "two_pcs.html",
+            LIMIT,
+            &LaunchOptions::with_args(turn.chromium_trust_args()),
+        )
         .await
         .unwrap();
     assert_eq!(result["ok"], true, "{result}");
