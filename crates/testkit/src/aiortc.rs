@@ -33,6 +33,9 @@ pub const VENV_ENV: &str = "TESTKIT_PEERS_VENV";
 /// The standard aiortc peer's source (see [`AiortcPeer::standard`]).
 pub const STANDARD_PEER_PY: &str = include_str!("../python/standard_peer.py");
 
+/// The aiortc echo server's source (see [`AiortcPeer::echo_server`]).
+pub const ECHO_SERVER_PY: &str = include_str!("../python/echo_server.py");
+
 /// The install hint shown when aiortc is missing.
 const INSTALL_HINT: &str = "run scripts/install-peers \
      (python3 -m venv .peers-venv && .peers-venv/bin/pip install aiortc)";
@@ -203,6 +206,25 @@ impl AiortcPeer {
         let peer = Self::spawn(STANDARD_PEER_PY).await?;
         peer.send(serde_json::json!({ "setup": setup })).await?;
         Ok(peer)
+    }
+
+    /// Runs aiortc as an echo server on a free port of 127.0.0.1, following
+    /// the webrtc-echoes convention (`POST /offer` with a complete offer, echo
+    /// of every data-channel message and of received media). Returns the
+    /// running script and the URL to POST offers to. [`AiortcPeer::finish`]
+    /// stops it; its result is `{"ok": true, "offers": n, "echoed": n}`.
+    pub async fn echo_server() -> Result<(Self, String)> {
+        let port = crate::process::free_port()?;
+        let port_text = port.to_string();
+        let peer =
+            Self::spawn_with_env(ECHO_SERVER_PY, &[("TESTKIT_ECHO_PORT", &port_text)]).await?;
+        let ready = tokio::time::timeout(Duration::from_secs(30), peer.recv())
+            .await
+            .map_err(|_| peer.error("the echo server did not start listening within 30 s"))??;
+        if ready.get("listening").and_then(Value::as_u64) != Some(u64::from(port)) {
+            return Err(peer.error(&format!("unexpected first message {ready}")));
+        }
+        Ok((peer, format!("http://127.0.0.1:{port}/offer")))
     }
 
     /// Asks a standard peer to finish and report (`{"finish": true}`).

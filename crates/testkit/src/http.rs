@@ -32,6 +32,8 @@ use tokio::sync::{mpsc, watch};
 use crate::process::section;
 use crate::{Error, Result};
 
+pub use crate::http_client::post_json;
+
 /// The page-side helper, served at `/testkit.js`. Load it first in every page:
 /// `<script src="/testkit.js"></script>`. It defines `signal.send(obj)`,
 /// `await signal.recv()`, `log(...)`, `done(result)`, `fail(err)`,

@@ -25,6 +25,7 @@ pub mod coturn;
 pub mod emulator;
 mod error;
 pub mod http;
+mod http_client;
 pub mod netns;
 pub mod pages;
 mod process;

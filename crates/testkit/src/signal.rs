@@ -3,6 +3,7 @@
 //! candidates as they come, unchanged.
 
 use std::future::Future;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -47,6 +48,24 @@ where
         out = work => out,
         _ = both => unreachable!("pending() never completes"),
     }
+}
+
+/// The client half of the echo protocol (webrtc-echoes) for a peer the test
+/// drives: waits for `peer`'s complete offer (skipping candidates; the peer
+/// must not trickle), POSTs it to `offer_url`, and hands the answer back.
+pub async fn offer_via_http<P: SignalPeer>(peer: &P, offer_url: &str) -> Result<()> {
+    let offer = loop {
+        let message = peer.recv().await?;
+        if message.get("type").and_then(Value::as_str) == Some("offer") {
+            break message;
+        }
+    };
+    let answer = crate::http::post_json(offer_url, &offer, Duration::from_secs(30)).await?;
+    println!(
+        "echo protocol: {} got an answer from {offer_url}",
+        peer.label()
+    );
+    peer.send(answer).await
 }
 
 /// A one-line summary of a signaling message for the relay log.

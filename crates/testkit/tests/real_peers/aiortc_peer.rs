@@ -109,3 +109,27 @@ async fn chromium_offers_standard_aiortc_answers() {
     assert_eq!(py["received"]["chat"], json!([sent]), "{py}");
     assert!(py["ua"].as_str().unwrap().starts_with("aiortc/"), "{py}");
 }
+
+/// The echo protocol: Chromium's standard page posts its complete offer to
+/// aiortc's echo server over HTTP and gets its greeting echoed.
+#[tokio::test]
+async fn chromium_client_against_aiortc_echo_server() {
+    testkit::isolate!();
+    let (server, offer_url) = AiortcPeer::echo_server().await.unwrap();
+    let chromium = testkit::pages::BrowserPeer::launch(
+        Browser::Chromium,
+        json!({"role": "offerer", "trickle": false, "greet": "echo me", "echo": false, "expect": 1}),
+    )
+    .await
+    .unwrap();
+    testkit::signal::offer_via_http(&chromium, &offer_url)
+        .await
+        .unwrap();
+    let report = chromium.report(LIMIT).await.unwrap();
+    let echoed = report["received"]["chat"][0].as_str().unwrap();
+    assert!(echoed.starts_with("echo me | from"), "{report}");
+    server.finish().await.unwrap();
+    let stats = server.wait_result(LIMIT).await.unwrap();
+    assert_eq!(stats["offers"], 1, "{stats}");
+    assert_eq!(stats["echoed"], 1, "{stats}");
+}
