@@ -278,7 +278,10 @@ impl Candidate {
 impl FromStr for Candidate {
     type Err = CandidateParseError;
     fn from_str(s: &str) -> Result<Self, CandidateParseError> {
-        let s = s.trim_end_matches(['\r', '\n']);
+        // Trailing white space of any kind (a CRLF, a stray tab) is not part
+        // of the last field; trimming only some of it would make the written
+        // form parse differently.
+        let s = s.trim_end_matches(|c: char| c.is_ascii_whitespace());
         let s = s.strip_prefix("a=").unwrap_or(s);
         let s = s.strip_prefix("candidate:").unwrap_or(s);
         Candidate::parse_value(s)
@@ -411,6 +414,25 @@ mod tests {
             let err = bad.parse::<Candidate>().expect_err(bad);
             assert!(err.message.contains(needle), "{bad:?}: {err}");
             assert!(err.to_string().starts_with("invalid candidate: "));
+        }
+    }
+
+    /// Found by `fuzz/sdp` (target `candidate`): a CR before a trailing
+    /// space stayed in the last value, but was trimmed on re-parsing.
+    #[test]
+    fn fuzz_regression_trailing_cr_then_space() {
+        let input = "      qte22 1 udp 2122260223 127.0.0.1 55671 typ host \n\0\0 ratiost \n\0\0 ration end0 wt0 wor2 1 utpm udp 21t 00\r ";
+        let c = parse(input);
+        assert_eq!(
+            c.extensions.last(),
+            Some(&("21t".to_string(), "00".to_string()))
+        );
+        assert_eq!(parse(&c.to_string()), c);
+        for tail in ["\r\n", " \t", "\r \n ", "\x0c"] {
+            let c = parse(&format!(
+                "candidate:1 1 udp 1 ::1 9 typ host generation 0{tail}"
+            ));
+            assert_eq!(c.extension("generation"), Some("0"), "{tail:?}");
         }
     }
 
