@@ -23,13 +23,14 @@ use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::http::{Outcome, PagePeer};
-use crate::process::{end_group, file_tail, find_program, section, GRACE};
+use crate::process::{end_group, file_tail, find_program, section, signal_group, GRACE};
 use crate::{Error, Result};
 
 /// Lines of the browser log quoted in an error.
@@ -38,6 +39,10 @@ const LOG_TAIL_LINES: usize = 40;
 /// The default time limit for one page run: generous, browsers are heavy and
 /// the machine is shared.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The default hard lifetime of a browser process (see
+/// [`LaunchOptions::max_lifetime`]).
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(180);
 
 /// A browser the harness can drive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -176,6 +181,10 @@ pub struct LaunchOptions {
     /// `--disable-features=WebRtcHideLocalIpsWithMdns` (so getUserMedia is
     /// not granted); Firefox gets `obfuscate_host_addresses = true`.
     pub mdns: bool,
+    /// The browser's hard lifetime: after it, the watchdog kills the browser's
+    /// process group whatever the test is doing (default
+    /// [`DEFAULT_LIFETIME`]).
+    pub max_lifetime: Option<Duration>,
     /// Extra Firefox `user.js` preferences `(name, JavaScript value)`, after
     /// the standard ones, e.g. `("media.peerconnection.ice.tcp", "false")`.
     pub firefox_prefs: Vec<(String, String)>,
@@ -202,6 +211,9 @@ pub struct BrowserProcess {
     log_path: PathBuf,
     started: Instant,
     stopped: bool,
+    // Dropping the sender tells the watchdog thread the browser ended.
+    watchdog: Option<std::sync::mpsc::Sender<()>>,
+    watchdog_fired: Arc<AtomicBool>,
     // Dropped after the process has ended (fields drop after `Drop::drop`).
     _profile: tempfile::TempDir,
     _log_dir: tempfile::TempDir,
@@ -291,6 +303,22 @@ impl BrowserProcess {
             browser.name(),
             child.id()
         );
+        let lifetime = options.max_lifetime.unwrap_or(DEFAULT_LIFETIME);
+        let (watchdog, stop_rx) = std::sync::mpsc::channel::<()>();
+        let watchdog_fired = Arc::new(AtomicBool::new(false));
+        let fired = watchdog_fired.clone();
+        let pgid = child.id();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop_rx.recv_timeout(lifetime)
+            {
+                fired.store(true, Ordering::SeqCst);
+                println!(
+                    "testkit: {} (pid {pgid}) reached its hard lifetime of {lifetime:?}; killing it",
+                    browser.name()
+                );
+                signal_group(pgid, libc::SIGKILL);
+            }
+        });
         Ok(BrowserProcess {
             browser,
             pid: child.id(),
@@ -299,6 +327,8 @@ impl BrowserProcess {
             log_path,
             started: Instant::now(),
             stopped: false,
+            watchdog: Some(watchdog),
+            watchdog_fired,
             _profile: profile,
             _log_dir: log_dir,
         })
@@ -342,6 +372,12 @@ impl BrowserProcess {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 match peer.outcome() {
                     Some(o) => break Ok(o),
+                    None if self.watchdog_fired.load(Ordering::SeqCst) => {
+                        break Err(format!(
+                            "{} was killed at its hard lifetime (LaunchOptions::max_lifetime)",
+                            self.browser.name()
+                        ))
+                    }
                     None => break Err(format!("{} exited early ({status})", self.browser.name())),
                 }
             }
@@ -388,6 +424,7 @@ impl BrowserProcess {
     fn end(&mut self) {
         if !self.stopped {
             self.stopped = true;
+            self.watchdog.take();
             let t = Instant::now();
             let child = self.child.get_mut().unwrap_or_else(|e| e.into_inner());
             let killed = end_group(child, GRACE);

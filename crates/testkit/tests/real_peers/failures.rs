@@ -76,3 +76,25 @@ async fn a_page_that_never_finishes_times_out_readably() {
     assert!(err.contains("waiting-marker-3307"), "{err}");
     assert!(page.outcome().is_none());
 }
+
+/// The watchdog ends a browser at its hard lifetime even while the test
+/// waits longer, and the failure says so.
+#[tokio::test]
+async fn the_watchdog_kills_a_browser_at_its_hard_lifetime() {
+    testkit::isolate!();
+    let server = testkit::http::SignalingServer::start().await.unwrap();
+    server.add_page(
+        "hang.html",
+        r#"<script src="/testkit.js"></script><script>signal.recv();</script>"#,
+    );
+    let options = testkit::browser::LaunchOptions {
+        max_lifetime: Some(Duration::from_secs(5)),
+        ..Default::default()
+    };
+    let err = Browser::Firefox
+        .run_page_with(&server.peer("p"), "hang.html", LIMIT, &options)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("killed at its hard lifetime"), "{err}");
+}
