@@ -358,6 +358,14 @@ impl Attribute {
     }
 }
 
+impl std::str::FromStr for Attribute {
+    type Err = String;
+    /// Same as [`Attribute::parse`]: the text after `a=`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        Attribute::parse(s)
+    }
+}
+
 impl fmt::Display for Attribute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())?;
