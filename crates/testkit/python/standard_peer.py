@@ -2,7 +2,9 @@
 /testkit/peer.html (see the Rust docs of `testkit::pages`).
 
 The first message from the test is {"setup": {...}}: role ("offerer" |
-"answerer"), config ({"iceServers": [...]}), channels, greet, echo, expect.
+"answerer"), config ({"iceServers": [...]}), channels, greet, echo, expect,
+and hostAddresses (the addresses aioice offers; default 127.0.0.1; Firefox
+needs the veth address 203.0.113.1).
 Then descriptions ({"type", "sdp"}) and candidates (RTCIceCandidateInit) both
 ways; aiortc does half-trickle, so its descriptions carry its candidates and it
 sends none separately. {"finish": true} or `expect` received messages ends it
@@ -40,6 +42,9 @@ async def main():
     }
     setup.update(first.get("setup") or {})
     log("setup", json.dumps(setup))
+    if setup.get("hostAddresses"):
+        # The addresses aioice offers (peer_common's patch reads this list).
+        HOST_ADDRESSES[:] = setup["hostAddresses"]
     ua = f"aiortc/{aiortc.__version__}"
     pc = peer_connection(ice_servers(setup["config"]))
     received = {}

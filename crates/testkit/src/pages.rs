@@ -18,6 +18,9 @@
 //!    - `greet`: a text the page sends (as `"<greet> | from <userAgent>"`) on
 //!      each data channel when it opens;
 //!    - `echo`: echo every data-channel message back (default `true`);
+//!    - `hostAddresses` (aiortc only): the addresses aioice offers (default
+//!      `["127.0.0.1"]`; Firefox ignores a remote 127.0.0.1, so give it
+//!      `["203.0.113.1"]`);
 //!    - `expect`: finish by itself once this many data-channel messages were
 //!      received (and, with `media`, once audio packets and decoded video
 //!      frames arrive).

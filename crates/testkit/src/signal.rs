@@ -26,7 +26,8 @@ pub async fn forward<A: SignalPeer, B: SignalPeer>(from: &A, to: &B) {
     while let Ok(message) = from.recv().await {
         println!("relay {a} -> {b}: {}", summary(&message));
         if let Err(e) = to.send(message).await {
-            println!("relay {a} -> {b} stopped: {e}");
+            let first = e.message().lines().next().unwrap_or_default();
+            println!("relay {a} -> {b} stopped: {first}");
             return;
         }
     }

@@ -133,3 +133,33 @@ async fn chromium_client_against_aiortc_echo_server() {
     assert_eq!(stats["offers"], 1, "{stats}");
     assert_eq!(stats["echoed"], 1, "{stats}");
 }
+
+/// Firefox offers to the standard aiortc peer; aiortc offers the veth address
+/// (Firefox ignores a remote 127.0.0.1).
+#[tokio::test]
+async fn firefox_offers_standard_aiortc_answers() {
+    testkit::isolate!();
+    let aiortc = AiortcPeer::standard(json!({
+        "role": "answerer", "echo": true, "expect": 1,
+        "hostAddresses": [testkit::netns::HOST_ADDR],
+    }))
+    .await
+    .unwrap();
+    let firefox = testkit::pages::BrowserPeer::launch(
+        Browser::Firefox,
+        json!({"role": "offerer", "greet": "hello aiortc", "echo": false, "expect": 1}),
+    )
+    .await
+    .unwrap();
+    let (py, page) = relay_while(&aiortc, &firefox, async {
+        tokio::join!(aiortc.wait_result(LIMIT), firefox.report(LIMIT))
+    })
+    .await;
+    let (py, page) = (py.unwrap(), page.unwrap());
+    let sent = page["received"]["chat"][0].as_str().unwrap().to_string();
+    assert!(
+        sent.starts_with("hello aiortc | from") && sent.contains("Firefox"),
+        "{page}"
+    );
+    assert_eq!(py["received"]["chat"], json!([sent]), "{py}");
+}
