@@ -19,7 +19,7 @@ mod error;
 pub mod extension;
 pub mod history;
 pub mod jitter;
-//M pub mod media;
+pub mod media;
 pub mod nack;
 pub mod packet;
 pub mod rtcp;
