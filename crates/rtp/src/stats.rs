@@ -78,7 +78,7 @@ pub struct ReceiveStats {
     expected_prior: u64,
     received_prior: u64,
     epoch: Option<Instant>,
-    last_transit: Option<i64>,
+    last_transit: Option<u32>,
     /// Jitter in timestamp units, scaled by 16 as in RFC 3550 A.8.
     jitter_q4: u64,
     last_sr: Option<(u32, Instant)>,
@@ -123,9 +123,11 @@ impl ReceiveStats {
         let arrival = (now.saturating_duration_since(epoch).as_micros() as i64
             * self.clock_rate as i64)
             / 1_000_000;
-        let transit = arrival.wrapping_sub(p.timestamp() as i64);
+        // Modulo 2^32 so that timestamp wrap-around does not look like a jump.
+        let transit = (arrival as u32).wrapping_sub(p.timestamp());
         if let Some(last) = self.last_transit {
-            let d = (transit - last).unsigned_abs();
+            let d = transit.wrapping_sub(last) as i32 as i64;
+            let d = d.unsigned_abs();
             // J += (|D| − J) / 16, kept ×16
             self.jitter_q4 = self.jitter_q4 + d - ((self.jitter_q4 + 8) >> 4);
         }
@@ -367,7 +369,12 @@ mod tests {
         for i in 0..200u32 {
             let late = if i % 2 == 1 { 10 } else { 0 };
             let at = t0 + Duration::from_millis(20 * i as u64 + late);
-            r.on_packet(at, &RtpPacket::parse(&pkt(i as u16, i * 1800)).unwrap());
+            // timestamps wrap around u32 halfway through
+            r.on_packet(
+                at,
+                &RtpPacket::parse(&pkt(i as u16, (i * 1800).wrapping_add(u32::MAX - 180_000)))
+                    .unwrap(),
+            );
         }
         // |D| is 900 ticks each time, so J converges to 900.
         assert!((r.jitter() as i64 - 900).abs() <= 20, "{}", r.jitter());
