@@ -540,6 +540,9 @@ fn write_simulcast_list(f: &mut fmt::Formatter<'_>, list: &[Vec<SimulcastRid>]) 
     Ok(())
 }
 
+/// Writes `send <list>` and/or `recv <list>`. At least one list must be
+/// non-empty for the output to be a valid `a=simulcast` value (the parser
+/// never produces a `Simulcast` with both empty).
 impl fmt::Display for Simulcast {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.send.is_empty() {
