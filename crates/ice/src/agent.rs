@@ -181,7 +181,7 @@ impl IceAgent {
             .unwrap_or_else(|| rng.ice_string(24));
         let tie_breaker = config.tie_breaker.unwrap_or_else(|| rng.u64());
         IceAgent {
-            controlling: config.controlling,
+            controlling: config.controlling && !config.lite,
             config,
             rng,
             now,
@@ -767,7 +767,9 @@ impl IceAgent {
         add(self.nomination_deadline());
         if let Some(p) = self.selected_pair() {
             if !self.consent_lost {
-                add(p.consent_next);
+                if !self.config.lite {
+                    add(p.consent_next);
+                }
                 if let Some(last) = p.last_response {
                     if self.state != IceConnectionState::Disconnected {
                         add(Some(last + self.config.disconnected_timeout));

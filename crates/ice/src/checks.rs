@@ -164,7 +164,7 @@ impl IceAgent {
 
     /// Whether a paced check could be sent now.
     pub(crate) fn has_checks_to_send(&self) -> bool {
-        if self.closed {
+        if self.closed || self.config.lite {
             return false;
         }
         !self.triggered.is_empty()
@@ -402,8 +402,10 @@ impl IceAgent {
             );
             return;
         }
-        // Role conflict (RFC 8445 §7.3.1.1).
-        if self.controlling {
+        // Role conflict (RFC 8445 §7.3.1.1). An ICE-lite agent is always controlled.
+        if self.config.lite {
+            // Nothing to repair: the full peer must be controlling.
+        } else if self.controlling {
             if let Some(tb) = msg.ice_controlling() {
                 if self.tie_breaker >= tb {
                     self.send_error(
@@ -503,11 +505,24 @@ impl IceAgent {
         };
         let id = self.pairs[pi].id;
         let use_candidate = msg.use_candidate() && !self.controlling;
+        let lite = self.config.lite;
         let p = &mut self.pairs[pi];
         p.stats.requests_received += 1;
         p.stats.responses_sent += 1;
         if use_candidate {
             p.remote_nominated = true;
+        }
+        if lite {
+            // RFC 8445 §7.3.2: a lite agent takes the pair as valid when it
+            // answers, and selects it when nominated. Requests stand in for
+            // responses as proof of liveness.
+            p.state = PairState::Succeeded;
+            p.last_response = Some(now);
+            if use_candidate {
+                p.nominated = true;
+                self.select_pair(now, id);
+            }
+            return;
         }
         match p.state {
             PairState::Succeeded => {
@@ -738,7 +753,12 @@ impl IceAgent {
 
     /// When the controlling agent will nominate even if better pairs are pending.
     pub(crate) fn nomination_deadline(&self) -> Option<Instant> {
-        if !self.controlling || self.nomination_done() {
+        let gen = self.generation();
+        let any_valid = self
+            .pairs
+            .iter()
+            .any(|p| p.generation == gen && p.state == PairState::Succeeded);
+        if !self.controlling || !any_valid || self.nomination_done() {
             return None;
         }
         self.first_valid_at.map(|t| t + self.config.nomination_wait)
@@ -839,7 +859,9 @@ impl IceAgent {
 
     /// Sends consent checks on the selected pair when due.
     pub(crate) fn consent_tick(&mut self, now: Instant) {
-        if self.consent_lost {
+        // ICE-lite agents send no requests (RFC 7675 §4): the peer's
+        // checks keep the pair alive instead.
+        if self.consent_lost || self.config.lite {
             return;
         }
         let Some(pi) = self.selected.and_then(|id| self.pair_index(id)) else {

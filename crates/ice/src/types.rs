@@ -15,6 +15,10 @@ pub struct IceConfig {
     pub local_ufrag: Option<String>,
     /// Local password; generated (24 chars) when `None`.
     pub local_pwd: Option<String>,
+    /// Run as an ICE-lite agent (RFC 8445 §2.5), as servers often do: no
+    /// checks of our own, always controlled, the peer's nomination selects
+    /// the pair. Signal `a=ice-lite` in the SDP.
+    pub lite: bool,
     /// Role-conflict tie-breaker; random when `None`.
     pub tie_breaker: Option<u64>,
     /// Pacing interval between new connectivity checks (RFC 8445 Ta).
@@ -55,6 +59,7 @@ impl Default for IceConfig {
             controlling: false,
             local_ufrag: None,
             local_pwd: None,
+            lite: false,
             tie_breaker: None,
             ta: Duration::from_millis(50),
             rto: Duration::from_millis(500),

@@ -676,3 +676,30 @@ fn unreachable_peer_fails_with_and_without_end_of_candidates() {
             .all(|s| s.state == PairState::Failed));
     }
 }
+
+#[test]
+fn full_agent_connects_to_an_ice_lite_agent() {
+    let mut net = Net::new(28);
+    net.add_peer(config(false, 28), &[A]);
+    let mut lite = config(true, 29); // asks for controlling: lite overrides
+    lite.lite = true;
+    net.add_peer(lite, &[B]);
+    net.peers[0].agent.set_remote_ice_lite(true);
+    net.signal_both();
+    assert!(net.run_until(Duration::from_secs(10), |n| n.both_connected()));
+    assert!(net.peers[0].agent.is_controlling());
+    assert!(!net.peers[1].agent.is_controlling());
+    // The lite side never sent a request of its own.
+    let lite_requests: u64 = net.peers[1]
+        .agent
+        .pair_stats()
+        .iter()
+        .map(|s| s.requests_sent)
+        .sum();
+    assert_eq!(lite_requests, 0);
+    assert!(net.send_app(1, b"from lite"));
+    net.run_for(Duration::from_secs(40));
+    assert_eq!(net.peers[0].received, vec![b"from lite".to_vec()]);
+    // The full agent's consent checks keep both sides connected.
+    assert!(net.both_connected());
+}

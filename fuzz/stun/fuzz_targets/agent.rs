@@ -182,6 +182,7 @@ fuzz_target!(|data: &[u8]| {
                 let Some(step) = input.byte() else { break };
                 now += Duration::from_millis(u64::from(step) * 37);
                 agent.handle_timeout(now);
+                assert!(agent.poll_timeout().is_none_or(|t| t > now), "timer did not advance");
             }
             4 => {
                 let Some(bytes) = input.bytes() else { break };
@@ -203,6 +204,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(t + Duration::from_secs(3600) >= start);
                     now = now.max(t);
                     agent.handle_timeout(now);
+                    assert!(agent.poll_timeout().is_none_or(|t| t > now), "timer did not advance");
                 }
             }
         }

@@ -250,6 +250,13 @@ impl Net {
                 let now = self.now;
                 if self.peers[i].agent.poll_timeout().is_some_and(|t| t <= now) {
                     self.peers[i].agent.handle_timeout(now);
+                    // A timer still due right after handle_timeout would make
+                    // the async layer spin.
+                    let next = self.peers[i].agent.poll_timeout();
+                    assert!(
+                        next.is_none_or(|t| t > now),
+                        "peer {i} timer did not advance"
+                    );
                 }
             }
             if self.now >= end {
