@@ -172,3 +172,29 @@ fn integrity_sha256_round_trip_and_attributes_after_integrity_ignored() {
     // The integrity still verifies: it covers only what precedes it.
     assert_eq!(back.verify_integrity(&raw, b"k"), Ok(()));
 }
+
+/// RFC 8489 Appendix B.1: long-term credentials with USERHASH and
+/// MESSAGE-INTEGRITY-SHA256 (no PASSWORD-ALGORITHM, so the key is the MD5 one).
+#[test]
+fn rfc8489_sha256_userhash_request() {
+    let raw = hex("0001 0088 2112a442 78ad3433 c6ad72c0 29da412e
+         001e 0020 4a3cf38f ef6992bd a952c678 0417da0f 24819415 569e60b2 05c46e41 407f1704
+         0015 0029 6f624d61 744a6f73 32414141 43662f2f 3439396b 39353464 364f4c33 346f4c39 46535476 79363473 41000000
+         0014 000b 6578616d 706c652e 6f726700
+         001c 0020 fd8c2738 60d2e18e bca4c89b 6973befa 7ee8ecc6 9e9642db 326fab65 a0b955ba");
+    let m = Message::decode(&raw).unwrap();
+    let user = "\u{30DE}\u{30C8}\u{30EA}\u{30C3}\u{30AF}\u{30B9}";
+    let expected_hash = rtcpeer_stun::integrity::userhash(user, "example.org");
+    assert_eq!(
+        m.get(rtcpeer_stun::attr_type::USERHASH),
+        Some(&Attribute::UserHash(&expected_hash))
+    );
+    assert_eq!(m.nonce(), Some("obMatJos2AAACf//499k954d6OL34oL9FSTvy64sA"));
+    let md5 = long_term_key_md5(user, "example.org", "TheMatrIX");
+    assert_eq!(m.verify_integrity(&raw, &md5), Ok(()));
+    let sha = rtcpeer_stun::integrity::long_term_key_sha256(user, "example.org", "TheMatrIX");
+    assert_eq!(
+        m.verify_integrity(&raw, &sha),
+        Err(IntegrityError::Mismatch)
+    );
+}
