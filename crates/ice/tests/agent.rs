@@ -703,3 +703,29 @@ fn full_agent_connects_to_an_ice_lite_agent() {
     // The full agent's consent checks keep both sides connected.
     assert!(net.both_connected());
 }
+
+#[test]
+fn restart_initiated_by_the_controlled_side() {
+    let mut net = pair_net(30);
+    net.signal_both();
+    assert!(net.run_until(Duration::from_secs(10), |n| n.both_connected()));
+    let old = net.peers[0].agent.selected_pair_id().unwrap();
+    let a_ufrag = net.peers[0].agent.local_credentials().0.to_string();
+    let now = net.now;
+    net.peers[1].agent.restart(now);
+    // New remote credentials make A restart too.
+    net.signal(1, 0);
+    assert_ne!(net.peers[0].agent.local_credentials().0, a_ufrag);
+    net.signal(0, 1);
+    assert!(net.run_until(Duration::from_secs(10), |n| {
+        n.peers[0]
+            .agent
+            .selected_pair_id()
+            .is_some_and(|p| p != old)
+            && n.peers[1].agent.selected_pair_id().is_some()
+            && n.both_connected()
+    }));
+    assert!(net.send_app(1, b"new generation"));
+    net.run_for(Duration::from_millis(50));
+    assert_eq!(net.peers[0].received.last().unwrap(), b"new generation");
+}
