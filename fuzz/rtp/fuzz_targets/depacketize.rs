@@ -1,0 +1,17 @@
+//! Every depacketizer fed arbitrary payloads: never panics.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use rtcpeer_rtp::codec::Codec;
+
+fuzz_target!(|data: &[u8]| {
+    for codec in [Codec::Opus, Codec::Vp8, Codec::Vp9, Codec::H264, Codec::Av1] {
+        let mut d = codec.depacketizer();
+        let mut frame = Vec::new();
+        // Split the input into a few payloads at arbitrary points.
+        for payload in data.split(|&b| b == 0xff) {
+            let _ = d.is_frame_start(payload);
+            let _ = d.is_keyframe(payload);
+            let _ = d.depacketize(payload, &mut frame);
+        }
+    }
+});
