@@ -247,12 +247,21 @@ impl<'a> Iterator for ExtensionIter<'a> {
 ///
 /// Written with the one-byte form when every id is 1..=14 and every value is
 /// 1..=16 bytes long, otherwise with the two-byte form.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Extensions {
     /// (id, offset into `data`, length)
     items: Vec<(u8, u16, u8)>,
     data: Vec<u8>,
 }
+
+/// Equal when they hold the same `(id, value)` elements in the same order
+/// (where the bytes sit in the buffer does not matter).
+impl PartialEq for Extensions {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+impl Eq for Extensions {}
 
 impl Extensions {
     /// Sets (or replaces) the element `id`. Fails for id 0 or data over 255 bytes.
@@ -559,6 +568,20 @@ mod tests {
                 assert!(p.header_len() + p.payload().len() + p.padding_len() == b.len());
             }
         }
+    }
+
+    #[test]
+    fn duplicate_extension_ids_keep_the_last_and_compare_by_value() {
+        // Regression (fuzz): two-byte block with id 12 twice; the copy written
+        // back must compare equal although its buffer layout differs.
+        let b = hex("90000000 00000000 00000000 1000 0002 0c01 00 0c00 0100 0000");
+        let p = RtpPacket::parse(&b).unwrap();
+        let h = p.header();
+        assert_eq!(h.extensions.get(12), Some(&[][..]));
+        assert_eq!(h.extensions.get(1), Some(&[][..]));
+        let written = h.to_packet(p.payload());
+        let again = RtpPacket::parse(&written).unwrap();
+        assert_eq!(again.header().extensions, h.extensions);
     }
 
     #[test]
