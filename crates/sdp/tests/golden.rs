@@ -249,3 +249,32 @@ fn chromium_mdns_candidate() {
     assert!(c.iter().all(|c| c.is_mdns() && c.ip().is_none()));
     assert!(c.iter().all(|c| c.typ == CandidateType::Host));
 }
+
+#[test]
+fn cross_answers_mirror_the_offers() {
+    for (answer, offer) in [
+        (
+            "chromium-answer-to-firefox-audiovideo-offer.sdp",
+            "firefox-audiovideo-offer.sdp",
+        ),
+        (
+            "firefox-answer-to-chromium-audiovideo-offer.sdp",
+            "chromium-audiovideo-offer.sdp",
+        ),
+        ("chromium-answer-to-aiortc-offer.sdp", "aiortc-offer.sdp"),
+        ("firefox-answer-to-aiortc-offer.sdp", "aiortc-offer.sdp"),
+    ] {
+        let (a, o) = (load(answer), load(offer));
+        assert_eq!(a.media.len(), o.media.len(), "{answer}");
+        for (am, om) in a.media.iter().zip(&o.media) {
+            assert_eq!(am.mid(), om.mid(), "{answer}: mids in the same order");
+            assert_eq!(am.kind, om.kind, "{answer}");
+            // An answer never uses actpass.
+            let setup = am.setup().or(a.setup());
+            assert!(
+                matches!(setup, Some(s) if s != rtcpeer_sdp::Setup::Actpass),
+                "{answer}"
+            );
+        }
+    }
+}
