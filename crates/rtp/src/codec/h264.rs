@@ -60,11 +60,85 @@ pub struct H264Payloader {
 }
 
 impl H264Payloader {
-    /// Sets the parameter sets from SDP `sprop-parameter-sets` (already base64-decoded NAL units).
+    /// Sets the parameter sets sent before IDR pictures that lack them.
     pub fn set_parameter_sets(&mut self, sps: Vec<u8>, pps: Vec<u8>) {
         self.sps = Some(sps);
         self.pps = Some(pps);
     }
+    /// Sets the parameter sets from an SDP `sprop-parameter-sets` value.
+    pub fn set_sprop_parameter_sets(&mut self, value: &str) -> Result<(), Error> {
+        let nals =
+            parse_sprop_parameter_sets(value).ok_or(Error::Malformed("sprop-parameter-sets"))?;
+        for n in nals {
+            match n[0] & 0x1f {
+                NAL_SPS => self.sps = Some(n),
+                NAL_PPS => self.pps = Some(n),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    /// The latest SPS and PPS seen or set.
+    pub fn parameter_sets(&self) -> (Option<&[u8]>, Option<&[u8]>) {
+        (self.sps.as_deref(), self.pps.as_deref())
+    }
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(B64[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for ch in s.trim().bytes().filter(|&b| b != b'=') {
+        let v = B64.iter().position(|&b| b == ch)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Parses an SDP `sprop-parameter-sets` value (comma-separated base64 NAL units).
+pub fn parse_sprop_parameter_sets(value: &str) -> Option<Vec<Vec<u8>>> {
+    value
+        .split(',')
+        .map(base64_decode)
+        .filter(|n| n.as_ref().is_none_or(|n| !n.is_empty()))
+        .collect()
+}
+
+/// Formats NAL units (SPS, PPS) as an SDP `sprop-parameter-sets` value.
+pub fn format_sprop_parameter_sets(nals: &[&[u8]]) -> String {
+    nals.iter()
+        .map(|n| base64_encode(n))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The `profile-level-id` (6 hex digits) of an SPS NAL unit.
+pub fn profile_level_id(sps: &[u8]) -> Option<String> {
+    (sps.first()? & 0x1f == NAL_SPS && sps.len() >= 4)
+        .then(|| format!("{:02x}{:02x}{:02x}", sps[1], sps[2], sps[3]))
 }
 
 fn flush_stap(stap: &mut Vec<&[u8]>, out: &mut Vec<Vec<u8>>) {
@@ -338,6 +412,22 @@ mod tests {
         assert!(d.depacketize(&[0x78, 0x00, 0x09, 0x65], &mut f).is_err());
         assert!(d.depacketize(&[], &mut f).is_err());
         assert!(f.is_empty());
+    }
+
+    #[test]
+    fn sprop_parameter_sets_round_trip() {
+        // A common Chromium constrained-baseline SPS/PPS pair.
+        let value = "Z0LAH9oBQBbsBEAAAAMAQAAADyPGDKg=,aM4PyA==";
+        let nals = parse_sprop_parameter_sets(value).unwrap();
+        assert_eq!(nals.len(), 2);
+        assert_eq!(nals[0][0] & 0x1f, NAL_SPS);
+        assert_eq!(nals[1][0] & 0x1f, NAL_PPS);
+        assert_eq!(profile_level_id(&nals[0]).as_deref(), Some("42c01f"));
+        assert_eq!(format_sprop_parameter_sets(&[&nals[0], &nals[1]]), value);
+        let mut p = H264Payloader::default();
+        p.set_sprop_parameter_sets(value).unwrap();
+        assert_eq!(p.parameter_sets(), (Some(&nals[0][..]), Some(&nals[1][..])));
+        assert!(p.set_sprop_parameter_sets("!!").is_err());
     }
 
     #[test]

@@ -19,7 +19,10 @@ mod vp8;
 mod vp9;
 
 pub use av1::{Av1Depacketizer, Av1Payloader};
-pub use h264::{split_annexb as h264_split_annexb, H264Depacketizer, H264Payloader};
+pub use h264::{
+    format_sprop_parameter_sets, parse_sprop_parameter_sets, profile_level_id,
+    split_annexb as h264_split_annexb, H264Depacketizer, H264Payloader,
+};
 pub use simple::{G711Payloader, OpusPayloader, RawDepacketizer};
 pub use vp8::{Vp8Depacketizer, Vp8Payloader};
 pub use vp9::{Vp9Depacketizer, Vp9Payloader};
