@@ -11,6 +11,33 @@
 //! - [`codec`]: payload packetizers and depacketizers (Opus, G.711, G.722, VP8, VP9, H264, AV1).
 //! - [`seq`], [`jitter`], [`nack`], [`history`], [`stats`]: receive/send side helpers.
 //! - [`media`]: IVF, Ogg Opus and H264 Annex B files.
+//!
+//! A frame's trip from sender to receiver:
+//! ```
+//! use rtcpeer_rtp::codec::{Codec, Packetizer};
+//! use rtcpeer_rtp::jitter::{JitterBuffer, JitterConfig};
+//! use rtcpeer_rtp::{SrtpContext, SrtpProfile};
+//! use std::time::Instant;
+//!
+//! let keying_material = [7u8; 60]; // exported from DTLS in real use
+//! let profile = SrtpProfile::Aes128CmHmacSha1_80;
+//! let (mut tx, _) = SrtpContext::from_dtls(profile, &keying_material, true).unwrap();
+//! let (_, mut rx) = SrtpContext::from_dtls(profile, &keying_material, false).unwrap();
+//!
+//! let mut packetizer = Packetizer::new(Codec::Vp8, 0x1234, 96, 1, 1200);
+//! let mut jitter = JitterBuffer::new(Codec::Vp8.depacketizer(), JitterConfig::default());
+//! let frame = vec![0x10u8; 3000];
+//! let now = Instant::now();
+//! for (header, payload) in packetizer.packetize(&frame, 90_000).unwrap() {
+//!     let mut wire = header.to_packet(&payload);
+//!     tx.protect_rtp(&mut wire).unwrap(); // now SRTP, ready for the socket
+//!     let len = rx.unprotect_rtp(&mut wire).unwrap();
+//!     jitter.push(now, &wire[..len]).unwrap();
+//! }
+//! let got = jitter.pop_frame(now).unwrap();
+//! assert_eq!(got.data, frame);
+//! assert!(got.keyframe);
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
