@@ -69,6 +69,8 @@ struct Channel {
 /// One allocation on one TURN server, made from one host socket.
 #[derive(Debug)]
 pub(crate) struct Allocation {
+    /// The server as configured (before any ALTERNATE-SERVER redirect).
+    configured: SocketAddr,
     pub server: SocketAddr,
     pub proto: Protocol,
     local: SocketAddr,
@@ -152,11 +154,12 @@ impl IceAgent {
                 || self
                     .allocations
                     .iter()
-                    .any(|a| a.server == t.server && a.local == base && a.proto == t.proto)
+                    .any(|a| a.configured == t.server && a.local == base && a.proto == t.proto)
             {
                 continue;
             }
             self.allocations.push(Allocation {
+                configured: t.server,
                 server: t.server,
                 proto: t.proto,
                 local: base,
@@ -261,6 +264,23 @@ impl IceAgent {
         if msg.class == Class::ErrorResponse {
             let (code, reason) = msg.error_code().map_or((0, ""), |e| (e.code, e.reason));
             let a = &mut self.allocations[ai];
+            if code == 300 && op == TurnOp::Allocate && a.auth_tries < MAX_AUTH_TRIES {
+                // Try Alternate (RFC 8489 §10): same credentials, other server.
+                if let Some(alt) = msg.attributes.iter().find_map(|x| match x {
+                    Attribute::AlternateServer(s) => Some(*s),
+                    _ => None,
+                }) {
+                    if alt.is_ipv4() == a.local.is_ipv4() && alt != a.server {
+                        a.server = alt;
+                        a.auth_tries += 1;
+                        a.key = None;
+                        a.realm = None;
+                        a.nonce = None;
+                        self.send_turn_request(now, ai, op);
+                        return;
+                    }
+                }
+            }
             if (code == 401 || code == 438) && a.auth_tries < MAX_AUTH_TRIES {
                 let had_key = a.key.is_some();
                 if let Some(n) = msg.nonce() {
@@ -560,6 +580,11 @@ impl IceAgent {
                 .map(|p| p.ip)
                 .collect();
             for ip in due {
+                // Refresh only while a live pair still goes through it.
+                if !self.relay_peer_in_use(ai, |a| a.ip() == ip) {
+                    self.allocations[ai].permissions.retain(|p| p.ip != ip);
+                    continue;
+                }
                 if let Some(p) = self.allocations[ai]
                     .permissions
                     .iter_mut()
@@ -577,6 +602,12 @@ impl IceAgent {
                 .map(|c| c.peer)
                 .collect();
             for peer in due {
+                if !self.relay_peer_in_use(ai, |a| a == peer) {
+                    // Unbound channels expire on the server; forget ours too
+                    // (numbers are not reused, RFC 8656 §12).
+                    self.allocations[ai].channels.retain(|c| c.peer != peer);
+                    continue;
+                }
                 if let Some(c) = self.allocations[ai]
                     .channels
                     .iter_mut()
@@ -588,6 +619,19 @@ impl IceAgent {
                 self.send_turn_request(now, ai, TurnOp::ChannelBind(peer));
             }
         }
+    }
+
+    /// Whether a pair over allocation `ai` towards a matching remote address
+    /// is still alive (not failed).
+    fn relay_peer_in_use(&self, ai: usize, matches: impl Fn(SocketAddr) -> bool) -> bool {
+        let Some(li) = self.allocations[ai].local_cand else {
+            return false;
+        };
+        self.pairs.iter().any(|p| {
+            p.local == li
+                && p.state != PairState::Failed
+                && matches(self.remotes[p.remote].cand.address)
+        })
     }
 
     /// The earliest TURN refresh time.

@@ -729,3 +729,63 @@ fn restart_initiated_by_the_controlled_side() {
     net.run_for(Duration::from_millis(50));
     assert_eq!(net.peers[0].received.last().unwrap(), b"new generation");
 }
+
+#[test]
+fn turn_try_alternate_server() {
+    let mut net = pair_net(31);
+    let mut turn = FakeTurn::new("192.0.2.100:3478", "user", "pass");
+    turn.redirect_from = Some("192.0.2.99:3478".parse().unwrap());
+    net.turn = Some(turn);
+    net.peers[0].agent.add_turn_server(
+        "192.0.2.99:3478".parse().unwrap(),
+        Protocol::Udp,
+        "user",
+        "pass",
+    );
+    assert!(net.run_until(Duration::from_secs(5), |n| !n.peers[0]
+        .gathered()
+        .is_empty()));
+    let relay = net.peers[0]
+        .gathered()
+        .into_iter()
+        .find(|c| c.kind == CandidateKind::Relayed);
+    assert_eq!(
+        relay.map(|c| c.address.ip()),
+        Some("192.0.2.100".parse().unwrap())
+    );
+}
+
+#[test]
+fn unused_permissions_are_not_refreshed_forever() {
+    let mut net = pair_net(32);
+    net.turn = Some(FakeTurn::new("192.0.2.100:3478", "user", "pass"));
+    net.block_direct = true;
+    for i in 0..2 {
+        net.peers[i].agent.add_turn_server(
+            "192.0.2.100:3478".parse().unwrap(),
+            Protocol::Udp,
+            "user",
+            "pass",
+        );
+    }
+    net.run_until(Duration::from_secs(5), |n| {
+        n.peers.iter().all(|p| !p.gathered().is_empty())
+    });
+    // A remote candidate nobody answers for: its pair fails, its permission lapses.
+    let ghost = Candidate::parse("candidate:7 1 udp 2122260223 10.7.7.7 7777 typ host").unwrap();
+    net.peers[0].agent.add_remote_candidate(ghost).unwrap();
+    net.signal_both();
+    assert!(net.run_until(Duration::from_secs(20), |n| n.both_connected()));
+    net.run_for(Duration::from_secs(900));
+    let log = &net.turn.as_ref().unwrap().permission_log;
+    let count = |ip: &str| {
+        log.iter()
+            .filter(|x| **x == ip.parse::<std::net::IpAddr>().unwrap())
+            .count()
+    };
+    // The dead candidate's permission was made once and then left to lapse;
+    // the live peer's was refreshed every few minutes.
+    assert_eq!(count("10.7.7.7"), 1, "{log:?}");
+    assert!(count("10.0.0.2") >= 3, "{log:?}");
+    assert!(net.both_connected());
+}

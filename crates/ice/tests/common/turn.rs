@@ -29,6 +29,8 @@ pub struct FakeTurn {
     pub allocate_requests: u64,
     pub refreshes: u64,
     pub permissions_created: u64,
+    /// Peer IP of every CreatePermission, in order.
+    pub permission_log: Vec<IpAddr>,
     pub channels_bound: u64,
     pub relayed_packets: u64,
     pub channel_data_packets: u64,
@@ -37,6 +39,8 @@ pub struct FakeTurn {
     /// The current nonce; change it to make clients see 438 Stale Nonce.
     pub nonce: String,
     pub stale_nonce_errors: u64,
+    /// A second address that answers every request with 300 Try Alternate.
+    pub redirect_from: Option<SocketAddr>,
 }
 
 impl FakeTurn {
@@ -51,18 +55,22 @@ impl FakeTurn {
             allocate_requests: 0,
             refreshes: 0,
             permissions_created: 0,
+            permission_log: Vec::new(),
             channels_bound: 0,
             relayed_packets: 0,
             channel_data_packets: 0,
             alive: true,
             nonce: "nonce-1".into(),
             stale_nonce_errors: 0,
+            redirect_from: None,
         }
     }
 
     /// The server's own address or one of its relayed addresses.
     pub fn owns(&self, a: SocketAddr) -> bool {
-        a == self.addr || self.allocs.values().any(|x| x.relayed == a)
+        a == self.addr
+            || Some(a) == self.redirect_from
+            || self.allocs.values().any(|x| x.relayed == a)
     }
 
     pub fn drain(&mut self) -> Vec<(SocketAddr, SocketAddr, Vec<u8>)> {
@@ -75,6 +83,19 @@ impl FakeTurn {
 
     pub fn receive(&mut self, src: SocketAddr, dst: SocketAddr, data: &[u8]) {
         if !self.alive {
+            return;
+        }
+        if Some(dst) == self.redirect_from {
+            let Ok(msg) = Message::decode(data) else {
+                return;
+            };
+            let mut r = Message::new(Class::ErrorResponse, msg.method, msg.transaction_id);
+            r.push(Attribute::ErrorCode(ErrorCode {
+                code: 300,
+                reason: "Try Alternate",
+            }));
+            r.push(Attribute::AlternateServer(self.addr));
+            self.out.push((dst, src, r.to_vec(None, true)));
             return;
         }
         if dst != self.addr {
@@ -193,6 +214,7 @@ impl FakeTurn {
                     a.permissions.push(peer.ip());
                 }
                 self.permissions_created += 1;
+                self.permission_log.push(peer.ip());
             }
             Method::ChannelBind => {
                 let (Some(a), Some(peer), Some(ch)) = (
