@@ -464,6 +464,11 @@ impl Certificate {
         pem_encode("CERTIFICATE", &self.cert_der)
     }
 
+    /// The certificate DER in base64, as `RTCCertificateStats.base64Certificate` wants it.
+    pub fn base64_der(&self) -> String {
+        base64_encode(&self.cert_der)
+    }
+
     /// The private key in PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn private_key_pem(&self) -> String {
         pem_encode("PRIVATE KEY", &self.key_der)
@@ -509,22 +514,28 @@ fn parse_hex_colon(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn pem_encode(label: &str, der: &[u8]) -> String {
+/// Standard base64 (RFC 4648 §4) with padding.
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b64 = String::with_capacity(der.len().div_ceil(3) * 4);
-    for chunk in der.chunks(3) {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
         let n = chunk.len();
         let v = (chunk[0] as u32) << 16
             | (chunk.get(1).copied().unwrap_or(0) as u32) << 8
             | chunk.get(2).copied().unwrap_or(0) as u32;
         for i in 0..4 {
             if i <= n {
-                b64.push(ALPHABET[((v >> (18 - 6 * i)) & 63) as usize] as char);
+                out.push(ALPHABET[((v >> (18 - 6 * i)) & 63) as usize] as char);
             } else {
-                b64.push('=');
+                out.push('=');
             }
         }
     }
+    out
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = base64_encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for line in b64.as_bytes().chunks(64) {
         // The alphabet is ASCII, so every 64-byte chunk is valid UTF-8.
@@ -615,6 +626,16 @@ mod tests {
         assert_eq!(loaded.private_key_der(), cert.private_key_der());
         let from_der = Certificate::from_der(cert.der(), cert.private_key_der()).unwrap();
         assert_eq!(from_der, cert);
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        assert_eq!(base64_encode(b""), "");
+        assert_eq!(base64_encode(b"f"), "Zg==");
+        assert_eq!(base64_encode(b"fo"), "Zm8=");
+        assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
+        let cert = p256();
+        assert!(cert.pem().contains(&cert.base64_der()[..64]));
     }
 
     #[test]

@@ -240,6 +240,9 @@ pub enum DataChannelEvent {
     Closing(ChannelId),
     /// The channel closed (W3C `close` event).
     Closed(ChannelId),
+    /// `bufferedAmount` fell to or below `bufferedAmountLowThreshold`
+    /// (W3C `bufferedamountlow` event).
+    BufferedAmountLow(ChannelId),
     /// The channel failed (W3C `error` event) before closing; `w3c_name` is the
     /// error name (`OperationError` when no stream id was free, or the
     /// `RTCError` detail `sctp-failure`).
@@ -277,6 +280,11 @@ pub struct ChannelInfo {
     pub messages_received: u64,
     /// User bytes received.
     pub bytes_received: u64,
+    /// User bytes given to `send` and not yet transmitted (W3C `bufferedAmount`).
+    pub buffered_amount: u64,
+    /// When `buffered_amount` falls to or below this, a `BufferedAmountLow`
+    /// event fires (W3C `bufferedAmountLowThreshold`, default 0).
+    pub buffered_amount_low_threshold: u64,
 }
 
 /// Counters of input the registry dropped (untrusted input never panics).
@@ -441,6 +449,8 @@ impl DataChannelRegistry {
                 bytes_sent: 0,
                 messages_received: 0,
                 bytes_received: 0,
+                buffered_amount: 0,
+                buffered_amount_low_threshold: 0,
             },
             awaiting_ack: false,
             reset_requested: false,
@@ -565,6 +575,7 @@ impl DataChannelRegistry {
             .ok_or(DcepError::NotOpen(ReadyState::Connecting.as_str()))?;
         c.info.messages_sent += 1;
         c.info.bytes_sent += len as u64;
+        c.info.buffered_amount += len as u64;
         Ok(OutgoingHeader {
             stream_id,
             ppid: Ppid::for_message(binary, len == 0),
@@ -730,6 +741,34 @@ impl DataChannelRegistry {
         }
     }
 
+    /// SCTP transmitted `bytes` of user data sent on `stream_id` (call it with
+    /// the message length once a message has gone to the network, or was
+    /// abandoned). Lowers `bufferedAmount`; crossing the low threshold fires
+    /// [`DataChannelEvent::BufferedAmountLow`].
+    pub fn handle_bytes_transmitted(&mut self, stream_id: u16, bytes: usize) {
+        let Some(&id) = self.by_stream.get(&stream_id) else {
+            return;
+        };
+        let Some(c) = self.channels.get_mut(&id) else {
+            return;
+        };
+        let before = c.info.buffered_amount;
+        let after = before.saturating_sub(bytes as u64);
+        c.info.buffered_amount = after;
+        let threshold = c.info.buffered_amount_low_threshold;
+        if before > threshold && after <= threshold {
+            self.events
+                .push_back(DataChannelEvent::BufferedAmountLow(id));
+        }
+    }
+
+    /// Sets `bufferedAmountLowThreshold`.
+    pub fn set_buffered_amount_low_threshold(&mut self, channel: ChannelId, bytes: u64) {
+        if let Some(c) = self.channels.get_mut(&channel) {
+            c.info.buffered_amount_low_threshold = bytes;
+        }
+    }
+
     /// The next thing to ask of SCTP.
     pub fn poll_transmit(&mut self) -> Option<SctpAction> {
         self.transmits.pop_front()
@@ -815,6 +854,8 @@ impl DataChannelRegistry {
                     bytes_sent: 0,
                     messages_received: 0,
                     bytes_received: 0,
+                    buffered_amount: 0,
+                    buffered_amount_low_threshold: 0,
                 },
                 awaiting_ack: false,
                 reset_requested: false,

@@ -552,3 +552,26 @@ fn arbitrary_input_never_panics() {
     let s = r.stats();
     assert!(s.malformed_dcep + s.dropped_messages + s.rejected_opens > 0);
 }
+
+#[test]
+fn buffered_amount_tracks_sends_and_fires_low_once_per_crossing() {
+    let mut p = Pair::new();
+    let ch = p.client.create_channel("b", Default::default()).unwrap();
+    p.connect();
+    while p.client.poll_event().is_some() {}
+    p.client.set_buffered_amount_low_threshold(ch, 10);
+    p.client.prepare_send(ch, 8, true).unwrap();
+    p.client.prepare_send(ch, 8, true).unwrap();
+    assert_eq!(p.client.channel(ch).unwrap().buffered_amount, 16);
+    p.client.handle_bytes_transmitted(0, 4); // 12: still above
+    assert_eq!(p.client.poll_event(), None);
+    p.client.handle_bytes_transmitted(0, 4); // 8: crossed
+    assert_eq!(
+        p.client.poll_event(),
+        Some(DataChannelEvent::BufferedAmountLow(ch))
+    );
+    p.client.handle_bytes_transmitted(0, 8); // 0: already below, no new event
+    assert_eq!(p.client.poll_event(), None);
+    p.client.handle_bytes_transmitted(0, 100); // never negative
+    assert_eq!(p.client.channel(ch).unwrap().buffered_amount, 0);
+}
