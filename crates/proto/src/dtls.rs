@@ -26,6 +26,11 @@
 
 mod wire;
 
+/// Whether a datagram belongs to DTLS by its first byte (20..=63, RFC 7983 §7).
+pub fn is_dtls_datagram(datagram: &[u8]) -> bool {
+    wire::is_dtls(datagram)
+}
+
 pub use crate::dcep::DtlsRole;
 
 use std::collections::VecDeque;
@@ -328,6 +333,8 @@ pub struct DtlsTransport {
     events: VecDeque<DtlsEvent>,
     timeout: Option<Instant>,
     output_buf: Vec<u8>,
+    /// Engine output between polling and handling (kept for its capacity).
+    pending_outputs: Vec<Output>,
     cipher_suite: Option<u16>,
     srtp_profile: Option<SrtpProfile>,
     stats: DtlsStats,
@@ -353,6 +360,7 @@ impl DtlsTransport {
             events: VecDeque::new(),
             timeout: None,
             output_buf: vec![0; 2_048],
+            pending_outputs: Vec::new(),
             cipher_suite: None,
             srtp_profile: None,
             stats: DtlsStats::default(),
@@ -622,7 +630,7 @@ impl DtlsTransport {
         let Some(engine) = self.engine.as_mut() else {
             return;
         };
-        let mut outputs = Vec::new();
+        let mut outputs = std::mem::take(&mut self.pending_outputs);
         loop {
             match engine.poll_output(&mut self.output_buf) {
                 dimpl::Output::Packet(p) => outputs.push(Output::Packet(p.to_vec())),
@@ -643,9 +651,10 @@ impl DtlsTransport {
                 _ => {}
             }
         }
-        for output in outputs {
+        for output in outputs.drain(..) {
             self.on_output(output);
         }
+        self.pending_outputs = outputs;
     }
 
     fn on_output(&mut self, output: Output) {
@@ -756,6 +765,7 @@ impl DtlsTransport {
 }
 
 /// Engine output copied out of the poll buffer.
+#[derive(Debug)]
 enum Output {
     Packet(Vec<u8>),
     PeerCert(Vec<u8>),

@@ -287,6 +287,34 @@ pub struct ChannelInfo {
     pub buffered_amount_low_threshold: u64,
 }
 
+impl ChannelInfo {
+    /// W3C `ordered`.
+    pub fn ordered(&self) -> bool {
+        self.channel_type.ordered
+    }
+
+    /// W3C `maxRetransmits` (a peer's larger value is clamped to 65,535).
+    pub fn max_retransmits(&self) -> Option<u16> {
+        match self.channel_type.reliability {
+            Reliability::MaxRetransmits(n) => Some(n.min(u32::from(u16::MAX)) as u16),
+            _ => None,
+        }
+    }
+
+    /// W3C `maxPacketLifeTime` in milliseconds (clamped to 65,535).
+    pub fn max_packet_life_time(&self) -> Option<u16> {
+        match self.channel_type.reliability {
+            Reliability::MaxPacketLifeTime(ms) => Some(ms.min(u32::from(u16::MAX)) as u16),
+            _ => None,
+        }
+    }
+
+    /// W3C `priority` name (`"very-low"`, `"low"`, `"medium"`, `"high"`).
+    pub fn priority_name(&self) -> &'static str {
+        priority::name(self.priority)
+    }
+}
+
 /// Counters of input the registry dropped (untrusted input never panics).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RegistryStats {

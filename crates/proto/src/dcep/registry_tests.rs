@@ -117,6 +117,10 @@ fn in_band_channel_opens_on_both_sides_and_carries_messages() {
     assert_eq!(info.priority, priority::HIGH);
     assert_eq!(info.stream_id, Some(0));
     assert_eq!(info.ready_state, ReadyState::Open);
+    assert!(!info.ordered());
+    assert_eq!(info.max_retransmits(), Some(3));
+    assert_eq!(info.max_packet_life_time(), None);
+    assert_eq!(info.priority_name(), "high");
     assert_eq!(
         info.channel_type,
         ChannelType {
@@ -574,4 +578,32 @@ fn buffered_amount_tracks_sends_and_fires_low_once_per_crossing() {
     assert_eq!(p.client.poll_event(), None);
     p.client.handle_bytes_transmitted(0, 100); // never negative
     assert_eq!(p.client.channel(ch).unwrap().buffered_amount, 0);
+}
+
+#[test]
+fn peer_reliability_beyond_u16_is_clamped_for_the_w3c_attributes() {
+    let mut r = DataChannelRegistry::default();
+    r.set_dtls_role(DtlsRole::Client);
+    r.handle_sctp_connected();
+    for (stream, reliability) in [
+        (1u16, Reliability::MaxRetransmits(100_000)),
+        (3, Reliability::MaxPacketLifeTime(70_000)),
+    ] {
+        let open = DcepMessage::Open(DataChannelOpen {
+            channel_type: ChannelType {
+                ordered: true,
+                reliability,
+            },
+            priority: priority::VERY_LOW,
+            label: String::new(),
+            protocol: String::new(),
+        });
+        r.handle_message(stream, Ppid::Dcep.value(), &open.encode());
+    }
+    let a = r.channel_by_stream(1).unwrap();
+    let b = r.channel_by_stream(3).unwrap();
+    assert_eq!(r.channel(a).unwrap().max_retransmits(), Some(u16::MAX));
+    assert_eq!(r.channel(b).unwrap().max_packet_life_time(), Some(u16::MAX));
+    assert_eq!(r.channel(b).unwrap().max_retransmits(), None);
+    assert_eq!(r.channel(a).unwrap().priority_name(), "very-low");
 }

@@ -57,6 +57,8 @@ fn a_new_transport_keeps_early_dtls_datagrams_only() {
     let now = Instant::now();
     assert_eq!(t.state(), DtlsState::New);
     assert_eq!(t.poll_timeout(), None);
+    assert!(!is_dtls_datagram(&[0x00, 1, 2]));
+    assert!(is_dtls_datagram(&[22, 0xfe, 0xfd]));
     t.handle_receive(now, &[0x00, 1, 2]); // STUN range: not ours
     for _ in 0..EARLY_DATAGRAMS + 3 {
         t.handle_receive(now, &[22, 0xfe, 0xfd]);
