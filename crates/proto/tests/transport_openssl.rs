@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use rtcpeer_proto::certificate::{Certificate, CertificateParams, FingerprintAlgorithm};
 use rtcpeer_proto::dtls::{
-    DtlsConfig, DtlsEvent, DtlsRole, DtlsState, DtlsTransport, SrtpKeyingMaterial, SrtpProfile,
+    DtlsConfig, DtlsEvent, DtlsRole, DtlsState, DtlsTransport, DtlsVersionPolicy,
+    SrtpKeyingMaterial, SrtpProfile,
 };
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -219,6 +220,32 @@ fn certificate() -> Certificate {
 
 #[test]
 fn our_client_against_openssl_s_server() {
+    client_against_s_server(DtlsConfig::default());
+}
+
+#[test]
+fn our_auto_version_client_falls_back_to_12_with_openssl() {
+    // The hybrid 1.2/1.3 ClientHello must work with a 1.2-only server.
+    client_against_s_server(DtlsConfig {
+        client_versions: DtlsVersionPolicy::Auto,
+        ..Default::default()
+    });
+}
+
+#[test]
+fn openssl_s_client_against_our_server() {
+    s_client_against_server(DtlsConfig::default());
+}
+
+#[test]
+fn openssl_s_client_against_our_server_with_cookie_exchange() {
+    s_client_against_server(DtlsConfig {
+        server_cookie: true,
+        ..Default::default()
+    });
+}
+
+fn client_against_s_server(config: DtlsConfig) {
     let (ours, theirs) = (certificate(), certificate());
     let dir = temp_dir("server");
     let (crt, key) = write_pem(&dir, "server", &theirs);
@@ -248,7 +275,7 @@ fn our_client_against_openssl_s_server() {
     );
 
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind loopback");
-    let mut t = DtlsTransport::new(ours.clone(), DtlsConfig::default());
+    let mut t = DtlsTransport::new(ours.clone(), config);
     t.set_remote_fingerprints(vec![theirs
         .fingerprint(FingerprintAlgorithm::Sha256)
         .to_remote()
@@ -291,15 +318,14 @@ fn our_client_against_openssl_s_server() {
     assert_eq!(server.keying_material(), Some(exported(ours_km)));
 }
 
-#[test]
-fn openssl_s_client_against_our_server() {
+fn s_client_against_server(config: DtlsConfig) {
     let (ours, theirs) = (certificate(), certificate());
     let dir = temp_dir("client");
     let (crt, key) = write_pem(&dir, "client", &theirs);
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind loopback");
     let port = socket.local_addr().expect("addr").port();
 
-    let mut t = DtlsTransport::new(ours, DtlsConfig::default());
+    let mut t = DtlsTransport::new(ours, config);
     t.set_remote_fingerprints(vec![theirs
         .fingerprint(FingerprintAlgorithm::Sha256)
         .to_remote()
