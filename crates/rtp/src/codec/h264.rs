@@ -57,9 +57,18 @@ pub fn split_annexb(data: &[u8]) -> Vec<&[u8]> {
 pub struct H264Payloader {
     sps: Option<Vec<u8>>,
     pps: Option<Vec<u8>>,
+    single_nal: bool,
 }
 
 impl H264Payloader {
+    /// A payloader for `packetization-mode=0`: one NAL unit per packet, no
+    /// aggregation or fragmentation (a NAL unit larger than the MTU is an error).
+    pub fn single_nal_mode() -> Self {
+        H264Payloader {
+            single_nal: true,
+            ..Default::default()
+        }
+    }
     /// Sets the parameter sets sent before IDR pictures that lack them.
     pub fn set_parameter_sets(&mut self, sps: Vec<u8>, pps: Vec<u8>) {
         self.sps = Some(sps);
@@ -185,6 +194,13 @@ impl Payloader for H264Payloader {
             }
         }
         list.extend(nals.iter().copied());
+        if self.single_nal {
+            if list.iter().any(|n| n.len() > mtu) {
+                return Err(Error::TooLarge);
+            }
+            out.extend(list.iter().map(|n| n.to_vec()));
+            return Ok(());
+        }
         let mut stap: Vec<&[u8]> = Vec::new();
         let mut stap_len = 1;
         for nal in list {
@@ -412,6 +428,24 @@ mod tests {
         assert!(d.depacketize(&[0x78, 0x00, 0x09, 0x65], &mut f).is_err());
         assert!(d.depacketize(&[], &mut f).is_err());
         assert!(f.is_empty());
+    }
+
+    #[test]
+    fn single_nal_mode_sends_one_nal_per_packet() {
+        let mut rng = Rng(2);
+        let nals = [
+            nal(&mut rng, NAL_SPS, 10),
+            nal(&mut rng, NAL_PPS, 4),
+            nal(&mut rng, NAL_IDR, 900),
+        ];
+        let mut p = H264Payloader::single_nal_mode();
+        let mut out = Vec::new();
+        p.payload(1000, &annexb(&nals), &mut out).unwrap();
+        assert_eq!(out, nals.to_vec());
+        assert_eq!(
+            p.payload(500, &annexb(&nals), &mut out),
+            Err(Error::TooLarge)
+        );
     }
 
     #[test]
