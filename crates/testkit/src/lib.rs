@@ -15,6 +15,8 @@
 //! - [`aiortc`]: a Python (aiortc) peer driven over JSON lines.
 //! - [`coturn`]: a TURN server per test.
 //! - [`signal`]: the relay between any two signaling peers.
+//! - [`lossy`]: a user-space lossy UDP path (loss, delay, jitter) between two
+//!   real peers, spliced in by rewriting their candidates.
 //!
 //! A peer that is not installed makes the test fail with a message naming it
 //! and the install command; nothing is skipped silently. See `docs/testing.md`.
@@ -26,6 +28,7 @@ pub mod emulator;
 mod error;
 pub mod http;
 mod http_client;
+pub mod lossy;
 pub mod netns;
 pub mod pages;
 mod process;

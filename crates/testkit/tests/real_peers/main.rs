@@ -9,6 +9,7 @@ mod aiortc_peer;
 mod browsers;
 mod cross;
 mod failures;
+mod lossy;
 mod netns_script;
 mod server;
 mod turn;
