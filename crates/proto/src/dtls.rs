@@ -44,6 +44,10 @@ use crate::certificate::{
 /// How many datagrams received before [`DtlsTransport::start`] are kept.
 pub const EARLY_DATAGRAMS: usize = 16;
 
+/// How many bytes of application data are held while waiting for the SDP
+/// fingerprints; more is dropped (SCTP retransmits it later).
+pub const HELD_DATA_LIMIT: usize = 256 * 1024;
+
 /// The largest plaintext of one DTLS record (2^14 bytes, RFC 6347 §4.1).
 pub const MAX_RECORD_PLAINTEXT: usize = 16_384;
 
@@ -328,6 +332,8 @@ pub struct DtlsTransport {
     verified: bool,
     /// Events from the engine held until the peer is verified.
     held: Vec<DtlsEvent>,
+    /// Application data bytes in `held`.
+    held_bytes: usize,
     early: VecDeque<Vec<u8>>,
     transmits: VecDeque<Vec<u8>>,
     events: VecDeque<DtlsEvent>,
@@ -355,6 +361,7 @@ impl DtlsTransport {
             remote_certificate: None,
             verified: false,
             held: Vec::new(),
+            held_bytes: 0,
             early: VecDeque::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -731,6 +738,13 @@ impl DtlsTransport {
             // happen; refuse rather than connect unauthenticated.
             self.fail(DtlsError::NoPeerCertificate);
         } else {
+            if let DtlsEvent::ApplicationData(d) = &event {
+                if self.held_bytes + d.len() > HELD_DATA_LIMIT {
+                    self.stats.packets_dropped += 1;
+                    return;
+                }
+                self.held_bytes += d.len();
+            }
             self.held.push(event);
         }
     }
@@ -755,6 +769,7 @@ impl DtlsTransport {
         };
         if verify_fingerprint(der, &self.remote_fingerprints) {
             self.verified = true;
+            self.held_bytes = 0;
             for event in std::mem::take(&mut self.held) {
                 self.release(event);
             }

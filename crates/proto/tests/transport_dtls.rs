@@ -458,3 +458,34 @@ fn oversized_writes_are_refused_without_harm() {
     assert_eq!(p.server_seen.data[0].len(), 16_384);
     assert_eq!(p.client.state(), DtlsState::Connected);
 }
+
+#[test]
+fn data_held_before_fingerprints_is_bounded() {
+    let (cc, sc) = (cert(), cert());
+    let mut p = Pair::with(
+        cc.clone(),
+        sc.clone(),
+        DtlsConfig::default(),
+        DtlsConfig::default(),
+        Vec::new(),
+        fingerprint_of(&cc),
+    );
+    p.run_until(100, |p| p.server.state() == DtlsState::Connected);
+    let limit = rtcpeer_proto::dtls::HELD_DATA_LIMIT;
+    let record = vec![7u8; 1_000];
+    let sent = limit / record.len() + 50;
+    for _ in 0..sent {
+        p.server.send_application_data(&record).unwrap();
+        p.exchange();
+    }
+    p.client.set_remote_fingerprints(fingerprint_of(&sc));
+    p.client_seen.take(&mut p.client);
+    assert_eq!(p.client.state(), DtlsState::Connected);
+    let held: usize = p.client_seen.data.iter().map(Vec::len).sum();
+    assert!(held <= limit);
+    assert_eq!(p.client_seen.data.len(), limit / record.len());
+    assert_eq!(
+        p.client.stats().packets_dropped,
+        (sent - limit / record.len()) as u64
+    );
+}

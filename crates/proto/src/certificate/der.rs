@@ -252,4 +252,23 @@ mod tests {
             let _ = parse_certificate(&junk);
         }
     }
+
+    #[test]
+    fn mutated_real_certificates_never_panic() {
+        let cert =
+            crate::certificate::Certificate::generate(Default::default()).expect("P-256 generates");
+        let der = cert.der();
+        assert!(parse_certificate(der).is_some());
+        for cut in 0..der.len() {
+            assert!(parse_certificate(&der[..cut]).is_none(), "cut {cut}");
+        }
+        for i in 0..der.len() {
+            for bit in [0u8, 3, 7] {
+                let mut m = der.to_vec();
+                m[i] ^= 1 << bit;
+                let _ = parse_certificate(&m);
+                let _ = crate::certificate::Certificate::from_der(&m, cert.private_key_der());
+            }
+        }
+    }
 }
