@@ -176,6 +176,28 @@ pub struct SendOptions {
     pub ordered: bool,
     /// Partial reliability (RFC 3758 PR-SCTP: `Rtx` or `Timed` policy).
     pub reliability: Reliability,
+    /// The channel's DCEP priority, a scheduler weight (see [`priority`]).
+    pub priority: u16,
+}
+
+impl SendOptions {
+    /// The retransmission limit, if any, clamped to `u16`.
+    pub fn max_retransmits(&self) -> Option<u16> {
+        match self.reliability {
+            Reliability::MaxRetransmits(n) => Some(n.min(u32::from(u16::MAX)) as u16),
+            _ => None,
+        }
+    }
+
+    /// The lifetime limit, if any.
+    pub fn lifetime(&self) -> Option<std::time::Duration> {
+        match self.reliability {
+            Reliability::MaxPacketLifeTime(ms) => {
+                Some(std::time::Duration::from_millis(u64::from(ms)))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The SCTP framing of one outgoing message: stream, PPID and send options.
@@ -610,6 +632,7 @@ impl DataChannelRegistry {
             options: SendOptions {
                 ordered: c.info.channel_type.ordered || c.awaiting_ack,
                 reliability: c.info.channel_type.reliability,
+                priority: c.info.priority,
             },
         })
     }
@@ -895,8 +918,12 @@ impl DataChannelRegistry {
         );
         self.by_stream.insert(stream_id, id);
         self.stats.channels_opened += 1;
+        let priority = self
+            .channels
+            .get(&id)
+            .map_or(priority::LOW, |c| c.info.priority);
         self.transmits
-            .push_back(dcep_send(stream_id, &DcepMessage::Ack));
+            .push_back(dcep_send(stream_id, priority, &DcepMessage::Ack));
         self.events.push_back(DataChannelEvent::ChannelOpened(id));
     }
 
@@ -934,7 +961,8 @@ impl DataChannelRegistry {
                 protocol: c.info.protocol.clone(),
             });
             c.awaiting_ack = true;
-            self.transmits.push_back(dcep_send(stream_id, &open));
+            self.transmits
+                .push_back(dcep_send(stream_id, c.info.priority, &open));
         }
         // Like browsers, an in-band channel is open as soon as its OPEN is
         // sent: user messages may follow at once (ordered until the ACK).
@@ -988,7 +1016,7 @@ impl DataChannelRegistry {
     }
 }
 
-fn dcep_send(stream_id: u16, message: &DcepMessage) -> SctpAction {
+fn dcep_send(stream_id: u16, priority: u16, message: &DcepMessage) -> SctpAction {
     SctpAction::Send(OutgoingMessage {
         header: OutgoingHeader {
             stream_id,
@@ -996,6 +1024,7 @@ fn dcep_send(stream_id: u16, message: &DcepMessage) -> SctpAction {
             options: SendOptions {
                 ordered: true,
                 reliability: Reliability::Reliable,
+                priority,
             },
         },
         payload: message.encode(),

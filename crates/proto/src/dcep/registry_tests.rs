@@ -129,6 +129,11 @@ fn in_band_channel_opens_on_both_sides_and_carries_messages() {
         }
     );
 
+    let header = p.client.prepare_send(ch, 0, true).unwrap();
+    assert_eq!(header.options.max_retransmits(), Some(3));
+    assert_eq!(header.options.priority, priority::HIGH);
+    assert_eq!(header.ppid, Ppid::BinaryEmpty);
+    assert_eq!(header.payload(b""), [0]);
     p.client.send(ch, b"hello", false).unwrap();
     p.client.send(ch, &[1, 2, 3], true).unwrap();
     p.client.send(ch, b"", false).unwrap();
@@ -163,7 +168,8 @@ fn in_band_channel_opens_on_both_sides_and_carries_messages() {
         data: b"back".to_vec()
     }));
     let info = p.client.channel(ch).unwrap();
-    assert_eq!((info.messages_sent, info.bytes_sent), (4, 8));
+    // Five messages: the empty one from prepare_send above and the four sent.
+    assert_eq!((info.messages_sent, info.bytes_sent), (5, 8));
     assert_eq!((info.messages_received, info.bytes_received), (1, 4));
 }
 
@@ -188,6 +194,9 @@ fn unordered_channel_sends_ordered_until_the_peer_answers() {
     p.pump();
     let late = p.client.prepare_send(ch, 1, true).unwrap();
     assert!(!late.options.ordered);
+    assert_eq!(late.options.priority, priority::LOW);
+    assert_eq!(late.options.max_retransmits(), None);
+    assert_eq!(late.options.lifetime(), None);
     // The OPEN itself is ordered and reliable on PPID 50.
     let open = p.client_sent[0];
     assert_eq!(open.ppid, Ppid::Dcep);
