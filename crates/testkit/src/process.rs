@@ -173,13 +173,20 @@ mod tests {
 
     #[test]
     fn end_group_kills_a_process_that_ignores_sigterm() {
+        use std::io::BufRead;
         use std::os::unix::process::CommandExt;
         let mut child = std::process::Command::new("sh")
-            .args(["-c", "trap '' TERM; sleep 30 & wait"])
+            .args(["-c", "trap '' TERM; echo ready; sleep 30 & wait"])
+            .stdout(std::process::Stdio::piped())
             .process_group(0)
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(200));
+        // Wait until the trap is set (no sleeping on a guess).
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready");
         let killed = end_group(&mut child, Duration::from_millis(300));
         assert!(killed, "sh ignores SIGTERM, so SIGKILL was needed");
         assert!(child.try_wait().unwrap().is_some());
