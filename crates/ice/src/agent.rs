@@ -787,6 +787,11 @@ impl IceAgent {
         t
     }
 
+    /// Whether [`IceEvent::GatheringComplete`] has been emitted.
+    pub fn is_gathering_complete(&self) -> bool {
+        self.gathering_complete_sent
+    }
+
     /// Current connection state.
     pub fn connection_state(&self) -> IceConnectionState {
         self.state

@@ -830,6 +830,7 @@ impl IceAgent {
                 TxKind::Check { pair, .. } => pairs.iter().any(|p| p.id == *pair),
                 _ => true,
             });
+            self.forget_old_remotes(gen);
         }
         let Some(pi) = self.pair_index(id) else {
             return;
@@ -846,6 +847,26 @@ impl IceAgent {
             remote,
         });
         self.update_state(now);
+    }
+
+    /// Drops remote candidates of generations before `gen` (no pair uses
+    /// them any more), so repeated restarts do not accumulate them.
+    fn forget_old_remotes(&mut self, gen: u32) {
+        let mut map = vec![usize::MAX; self.remotes.len()];
+        let mut kept = 0;
+        for (i, r) in self.remotes.iter().enumerate() {
+            if r.generation >= gen {
+                map[i] = kept;
+                kept += 1;
+            }
+        }
+        if kept == self.remotes.len() {
+            return;
+        }
+        self.remotes.retain(|r| r.generation >= gen);
+        for p in self.pairs.iter_mut() {
+            p.remote = map[p.remote];
+        }
     }
 
     // ---------------------------------------------------------------- consent

@@ -226,6 +226,8 @@ fn ice_restart_keeps_data_on_old_pair_then_moves() {
         .filter(|e| matches!(e, IceEvent::SelectedPairChanged { .. }))
         .count();
     assert_eq!(changes, 2);
+    // The old generation's pairs are gone.
+    assert!(net.peers[0].agent.pair_stats().iter().all(|s| s.id != old));
     // Never went through Disconnected/Failed during the restart.
     assert!(!net.peers[0].states.contains(&IceConnectionState::Failed));
     assert!(net.send_app(0, b"after restart"));
