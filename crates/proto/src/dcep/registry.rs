@@ -722,7 +722,8 @@ impl DataChannelRegistry {
             self.stats.dropped_messages += 1;
             return;
         };
-        if !matches!(c.info.ready_state, ReadyState::Open | ReadyState::Closing) {
+        // W3C "receiving messages": a channel that is not open discards them.
+        if c.info.ready_state != ReadyState::Open {
             self.stats.dropped_messages += 1;
             return;
         }

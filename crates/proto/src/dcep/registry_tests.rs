@@ -616,3 +616,16 @@ fn peer_reliability_beyond_u16_is_clamped_for_the_w3c_attributes() {
     assert_eq!(r.channel(b).unwrap().max_retransmits(), None);
     assert_eq!(r.channel(a).unwrap().priority_name(), "very-low");
 }
+
+#[test]
+fn a_closing_channel_discards_incoming_messages() {
+    let mut p = Pair::new();
+    let ch = p.client.create_channel("c", Default::default()).unwrap();
+    p.connect();
+    while p.client.poll_event().is_some() {}
+    p.client.close(ch);
+    let dropped = p.client.stats().dropped_messages;
+    p.client.handle_message(0, Ppid::String.value(), b"late");
+    assert_eq!(p.client.poll_event(), None);
+    assert_eq!(p.client.stats().dropped_messages, dropped + 1);
+}
