@@ -94,9 +94,10 @@ pub fn current_test_name() -> Option<String> {
 ///
 /// Returns `true` when the caller is inside one (run the test body) and
 /// `false` when the body already ran, and passed, in a re-executed copy of this
-/// test inside a new namespace (return without running it again). Panics with
-/// the inner run's output tail if the inner run failed, timed out, or ran no
-/// test. Prefer the [`crate::isolate!`] macro, which returns for you.
+/// test inside a new namespace (return without running it again). Fails the
+/// test (unwinds with a one-line reason; the inner run's output is already
+/// printed) if the inner run failed, timed out, or ran no test. Prefer the
+/// [`crate::isolate!`] macro, which returns for you.
 ///
 /// Panics if the test's name cannot be found (a custom harness or a thread the
 /// test spawned): call [`isolate_named`] then.
