@@ -454,8 +454,22 @@ impl DtlsTransport {
     /// Sets the fingerprints from the peer's SDP (`a=fingerprint`). The peer
     /// certificate must match one of them (RFC 8122 §5); until they are set,
     /// nothing from the peer is released.
+    ///
+    /// Setting them again after the peer was verified (a renegotiation)
+    /// re-checks the certificate in use: fingerprints it does not match fail
+    /// the transport, since a new fingerprint needs a new DTLS association.
     pub fn set_remote_fingerprints(&mut self, fingerprints: Vec<RemoteFingerprint>) {
         self.remote_fingerprints = fingerprints;
+        if self.verified {
+            let still_valid = self
+                .remote_certificate
+                .as_deref()
+                .is_some_and(|der| verify_fingerprint(der, &self.remote_fingerprints));
+            if !still_valid {
+                self.fail(DtlsError::FingerprintMismatch);
+            }
+            return;
+        }
         self.check_peer();
     }
 

@@ -489,3 +489,18 @@ fn data_held_before_fingerprints_is_bounded() {
         (sent - limit / record.len()) as u64
     );
 }
+
+#[test]
+fn a_changed_remote_fingerprint_fails_an_established_transport() {
+    let mut p = Pair::new(DtlsVersionPolicy::Dtls12, DtlsVersionPolicy::Auto);
+    p.connect();
+    // The same fingerprints again (a renegotiation that keeps them): fine.
+    let server_fp = fingerprint_of(p.server.certificate());
+    p.client.set_remote_fingerprints(server_fp);
+    assert_eq!(p.client.state(), DtlsState::Connected);
+    // Different ones: the peer is no longer who the SDP says.
+    p.client.set_remote_fingerprints(fingerprint_of(&cert()));
+    p.client_seen.take(&mut p.client);
+    assert_eq!(p.client.state(), DtlsState::Failed);
+    assert_eq!(p.client_seen.failed, vec![DtlsError::FingerprintMismatch]);
+}
