@@ -1,6 +1,23 @@
-//! RFC 4571 framing for ICE-TCP (RFC 6544): each STUN or application packet
-//! on a TCP connection is preceded by its 16-bit big-endian length. The agent
-//! works on whole frames; the async layer uses these helpers on the stream.
+//! Stream framing helpers for the async layer.
+//!
+//! - ICE-TCP (RFC 6544) uses RFC 4571: each STUN or application packet on a
+//!   TCP connection to the peer is preceded by its 16-bit big-endian length
+//!   ([`frame`], [`FrameDecoder`]).
+//! - TURN over TCP (RFC 8656 §12.5) has no prefix: STUN messages carry their
+//!   length, and ChannelData is padded to 4 bytes ([`turn_frame_len`]).
+//!
+//! The agent always works on whole frames.
+
+/// Length of the complete TURN-over-TCP message (STUN or padded ChannelData)
+/// at the start of `stream`, or `None` until enough header bytes are there
+/// or if the bytes are neither (the connection should then be closed).
+pub fn turn_frame_len(stream: &[u8]) -> Option<usize> {
+    match stream.first()? {
+        0..=3 => rtcpeer_stun::Message::frame_len(stream),
+        64..=79 => rtcpeer_stun::ChannelData::frame_len(stream),
+        _ => None,
+    }
+}
 
 /// Appends `packet` framed with its 2-byte length. Packets over 65535 bytes
 /// cannot be framed and are refused (returns `false`).
@@ -78,5 +95,21 @@ mod tests {
         }
         assert_eq!(got, vec![b"hello".to_vec(), Vec::new(), vec![7u8; 300]]);
         assert!(!frame(&vec![0u8; 70_000], &mut stream));
+    }
+
+    #[test]
+    fn turn_stream_messages_delimit_themselves() {
+        let mut stream = Vec::new();
+        rtcpeer_stun::ChannelData::encode(0x4000, b"abcde", true, &mut stream);
+        let msg = rtcpeer_stun::Message::new(
+            rtcpeer_stun::Class::Indication,
+            rtcpeer_stun::Method::Send,
+            rtcpeer_stun::TransactionId::from_bytes([0; 12]),
+        );
+        let stun_len = msg.encode(None, true, &mut stream);
+        assert_eq!(turn_frame_len(&stream), Some(12));
+        assert_eq!(turn_frame_len(&stream[12..]), Some(stun_len));
+        assert_eq!(turn_frame_len(&stream[..2]), None);
+        assert_eq!(turn_frame_len(&[0x80, 0, 0, 0]), None);
     }
 }

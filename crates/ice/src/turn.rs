@@ -118,9 +118,16 @@ impl Allocation {
 impl IceAgent {
     /// Adds a TURN server: an allocation is requested out of every UDP host
     /// socket (present and future) and each success yields a relayed
-    /// candidate as [`IceEvent::LocalCandidate`]. `transport` is the protocol
-    /// to the server (the relayed candidate is UDP either way); for TCP the
-    /// async layer connects from the host socket's IP and frames per RFC 4571.
+    /// candidate as [`IceEvent::LocalCandidate`]; failures yield
+    /// [`IceEvent::CandidateError`]. `transport` is the protocol to the
+    /// server (the relayed candidate is UDP either way). For
+    /// [`Protocol::Tcp`] the transmits carry `proto: Tcp` and the host
+    /// socket's address as `local`: the async layer keeps one TCP connection
+    /// per (local, server), writes the bytes as they are (TURN over TCP has
+    /// no RFC 4571 prefix: STUN and padded ChannelData delimit themselves)
+    /// and splits what it reads with [`crate::tcp::turn_frame_len`] into
+    /// [`crate::Datagram`]s with that same `local`, the server as `remote`
+    /// and `proto: Tcp`.
     pub fn add_turn_server(
         &mut self,
         server: SocketAddr,
