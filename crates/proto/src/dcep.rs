@@ -19,6 +19,30 @@
 //! It depends on no SCTP implementation: messages go in and out as
 //! `(stream id, ppid, bytes)` with [`SendOptions`], which the caller maps to
 //! its SCTP stack.
+//!
+//! # Example
+//!
+//! ```
+//! use rtcpeer_proto::dcep::*;
+//!
+//! let mut channels = DataChannelRegistry::default();
+//! let chat = channels.create_channel("chat", DataChannelInit::default())?;
+//! channels.set_dtls_role(DtlsRole::Client); // we are DTLS client: even ids
+//! channels.handle_sctp_connected();
+//! assert_eq!(channels.poll_event(), Some(DataChannelEvent::Open(chat)));
+//! channels.send(chat, b"hi", false)?;
+//! // First the DATA_CHANNEL_OPEN, then the message, both on stream 0.
+//! let mut ppids = Vec::new();
+//! while let Some(SctpAction::Send(m)) = channels.poll_transmit() {
+//!     assert_eq!(m.header.stream_id, 0);
+//!     ppids.push(m.header.ppid); // hand m.payload to SCTP with m.header.options
+//! }
+//! assert_eq!(ppids, [Ppid::Dcep, Ppid::String]);
+//! // What SCTP delivers comes back in:
+//! channels.handle_message(0, Ppid::String.value(), b"hello");
+//! assert!(matches!(channels.poll_event(), Some(DataChannelEvent::Message { .. })));
+//! # Ok::<(), DcepError>(())
+//! ```
 
 mod registry;
 

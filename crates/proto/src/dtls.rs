@@ -23,6 +23,38 @@
 //! Application data is sent as one record per call: the caller (SCTP) sizes
 //! its packets to [`DtlsTransport::max_application_data_len`] so that each
 //! datagram fits the path MTU (dimpl does not split application data).
+//!
+//! # Example: two transports in memory
+//!
+//! ```
+//! use std::time::Instant;
+//! use rtcpeer_proto::certificate::{Certificate, FingerprintAlgorithm};
+//! use rtcpeer_proto::dtls::{DtlsConfig, DtlsEvent, DtlsRole, DtlsState, DtlsTransport};
+//!
+//! let (a, b) = (Certificate::generate(Default::default())?, Certificate::generate(Default::default())?);
+//! let fingerprint = |c: &Certificate| vec![c.fingerprint(FingerprintAlgorithm::Sha256).to_remote().unwrap()];
+//! let mut client = DtlsTransport::new(a.clone(), DtlsConfig::default());
+//! let mut server = DtlsTransport::new(b.clone(), DtlsConfig::default());
+//! client.set_remote_fingerprints(fingerprint(&b)); // from the answer's a=fingerprint
+//! server.set_remote_fingerprints(fingerprint(&a)); // from the offer's a=fingerprint
+//!
+//! let now = Instant::now();
+//! server.start(DtlsRole::Server, now)?; // a=setup:passive
+//! client.start(DtlsRole::Client, now)?; // a=setup:active
+//! while client.state() != DtlsState::Connected || server.state() != DtlsState::Connected {
+//!     // A real caller sends these over ICE and also drives handle_timeout/poll_timeout.
+//!     while let Some(d) = client.poll_transmit() { server.handle_receive(now, &d); }
+//!     while let Some(d) = server.poll_transmit() { client.handle_receive(now, &d); }
+//! }
+//! client.send_application_data(b"an SCTP packet")?;
+//! while let Some(d) = client.poll_transmit() { server.handle_receive(now, &d); }
+//! let mut got = Vec::new();
+//! while let Some(event) = server.poll_event() {
+//!     if let DtlsEvent::ApplicationData(data) = event { got = data; }
+//! }
+//! assert_eq!(got, b"an SCTP packet");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod wire;
 
