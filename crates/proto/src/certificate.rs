@@ -97,6 +97,68 @@ pub struct CertificateParams {
     pub expires: Option<Duration>,
 }
 
+impl CertificateParams {
+    /// Reads the W3C `generateCertificate(keygenAlgorithm)` argument as JSON:
+    /// a WebCrypto algorithm name (`"ECDSA"`) or dictionary
+    /// (`{"name":"ECDSA","namedCurve":"P-256"}`,
+    /// `{"name":"RSASSA-PKCS1-v1_5","modulusLength":2048,"publicExponent":[1,0,1],"hash":"SHA-256"}`),
+    /// with an optional `"expires"` in milliseconds.
+    ///
+    /// Unknown algorithms, curves or malformed dictionaries are
+    /// `NotSupported`, as the W3C steps say; RSA and Ed25519 parse here and
+    /// are refused by [`Certificate::generate`].
+    pub fn from_json(value: &serde_json::Value) -> Result<CertificateParams, CertificateError> {
+        const UNKNOWN: CertificateError =
+            CertificateError::NotSupported("unknown or malformed keygen algorithm");
+        let (name, dict) = match value {
+            serde_json::Value::String(name) => (name.as_str(), None),
+            serde_json::Value::Object(map) => (
+                map.get("name").and_then(|n| n.as_str()).ok_or(UNKNOWN)?,
+                Some(map),
+            ),
+            _ => return Err(UNKNOWN),
+        };
+        let field = |key: &str| dict.and_then(|d| d.get(key));
+        let algorithm = if name.eq_ignore_ascii_case("ECDSA") {
+            match field("namedCurve").and_then(|c| c.as_str()) {
+                Some("P-256") => KeyAlgorithm::EcdsaP256,
+                Some("P-384") => KeyAlgorithm::EcdsaP384,
+                _ => return Err(UNKNOWN),
+            }
+        } else if name.eq_ignore_ascii_case("RSASSA-PKCS1-v1_5") {
+            let modulus_length = field("modulusLength")
+                .and_then(|m| m.as_u64())
+                .and_then(|m| u32::try_from(m).ok())
+                .ok_or(UNKNOWN)?;
+            // publicExponent is a big-endian byte array (a Uint8Array).
+            let exponent_bytes = field("publicExponent")
+                .and_then(|e| e.as_array())
+                .ok_or(UNKNOWN)?;
+            let mut public_exponent: u32 = 0;
+            for b in exponent_bytes {
+                let b = b.as_u64().filter(|b| *b <= 255).ok_or(UNKNOWN)?;
+                public_exponent = public_exponent
+                    .checked_mul(256)
+                    .and_then(|e| e.checked_add(b as u32))
+                    .ok_or(UNKNOWN)?;
+            }
+            KeyAlgorithm::Rsa {
+                modulus_length,
+                public_exponent,
+            }
+        } else if name.eq_ignore_ascii_case("Ed25519") {
+            KeyAlgorithm::Ed25519
+        } else {
+            return Err(UNKNOWN);
+        };
+        let expires = match field("expires") {
+            None => None,
+            Some(ms) => Some(Duration::from_millis(ms.as_u64().ok_or(UNKNOWN)?)),
+        };
+        Ok(CertificateParams { algorithm, expires })
+    }
+}
+
 /// Why a certificate could not be made or loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertificateError {
@@ -732,6 +794,45 @@ mod tests {
             let fp = cert.fingerprint(alg);
             assert_eq!(fp.value.split(':').count(), len, "{alg}");
             assert!(fp.to_remote().unwrap().matches(cert.der()));
+        }
+    }
+
+    #[test]
+    fn keygen_algorithms_parse_like_webcrypto_dictionaries() {
+        use serde_json::json;
+        let parse = |v: serde_json::Value| CertificateParams::from_json(&v);
+        assert_eq!(
+            parse(json!({"name": "ECDSA", "namedCurve": "P-256"})).unwrap(),
+            CertificateParams::default()
+        );
+        assert_eq!(
+            parse(json!({"name": "ECDSA", "namedCurve": "P-384", "expires": 1000})).unwrap(),
+            CertificateParams {
+                algorithm: KeyAlgorithm::EcdsaP384,
+                expires: Some(Duration::from_secs(1)),
+            }
+        );
+        assert_eq!(
+            parse(json!({"name": "RSASSA-PKCS1-v1_5", "modulusLength": 2048,
+                         "publicExponent": [1, 0, 1], "hash": "SHA-256"}))
+            .unwrap()
+            .algorithm,
+            KeyAlgorithm::Rsa {
+                modulus_length: 2048,
+                public_exponent: 65537
+            }
+        );
+        for bad in [
+            json!("ECDSA"), // a bare name lacks the curve
+            json!({"name": "ECDSA", "namedCurve": "P-521"}),
+            json!({"name": "AES-GCM"}),
+            json!({"namedCurve": "P-256"}),
+            json!(42),
+            json!({"name": "RSASSA-PKCS1-v1_5", "modulusLength": 2048, "publicExponent": [300]}),
+            json!({"name": "ECDSA", "namedCurve": "P-256", "expires": -1}),
+        ] {
+            let err = parse(bad.clone()).unwrap_err();
+            assert_eq!(err.w3c_name(), "NotSupportedError", "{bad}");
         }
     }
 
