@@ -229,3 +229,60 @@ fn in_place_needs_room_for_the_tag() {
     );
     assert_eq!(tx.protect_rtp_in_place(&mut buf, p.len()), Ok(p.len() + 10));
 }
+
+const KEY_256: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+#[test]
+fn rfc7714_aes_256_gcm_rtp_and_rtcp() {
+    let mk = || {
+        SrtpContext::from_session_keys(
+            SrtpProfile::AeadAes256Gcm,
+            &hex(KEY_256),
+            &hex("517569642070726f2071756f"),
+            &[],
+        )
+    };
+    let srtp = hex(
+        "8040f17b8041f8d35501a0b2 32b1de78a822fe12ef9f78fa332e33aab18012389a58e2f3b50b2a0276ffae0f1ba63799b87b7aa3db36dfffd6b0f9bb7878d7a76c13",
+    );
+    let mut p = hex(GCM_RTP);
+    mk().protect_rtp(&mut p).unwrap();
+    assert_eq!(p, srtp);
+    let n = mk().unprotect_rtp(&mut p).unwrap();
+    assert_eq!(&p[..n], &hex(GCM_RTP)[..]);
+
+    let srtcp = hex(
+        "81c8000d4d617273 d50ae4d1f5ce5d304ba297e47d470c282c3ece5dbffe0a50a2eaa5c1110555be8415f658c61de0476f1b6fad1d1eb30c4446839f57ff6f6cb26ac3be 800005d4",
+    );
+    let mut tx = mk();
+    tx.set_rtcp_index(0x4d617273, 0x5d4);
+    let mut p = hex(GCM_RTCP);
+    tx.protect_rtcp(&mut p).unwrap();
+    assert_eq!(p, srtcp);
+    let n = mk().unprotect_rtcp(&mut p).unwrap();
+    assert_eq!(&p[..n], &hex(GCM_RTCP)[..]);
+}
+
+#[test]
+fn rfc7714_srtcp_authenticated_only() {
+    // §17.3: E = 0, the packet and index word are AAD, nothing encrypted.
+    let mk = || {
+        SrtpContext::from_session_keys(
+            SrtpProfile::AeadAes128Gcm,
+            &hex("000102030405060708090a0b0c0d0e0f"),
+            &hex("517569642070726f2071756f"),
+            &[],
+        )
+    };
+    let expected = hex(&format!(
+        "{GCM_RTCP} 841dd9683dd78ec92ae58790125f62b3 000005d4"
+    ));
+    let mut tx = mk();
+    tx.encrypt_rtcp = false;
+    tx.set_rtcp_index(0x4d617273, 0x5d4);
+    let mut p = hex(GCM_RTCP);
+    tx.protect_rtcp(&mut p).unwrap();
+    assert_eq!(p, expected);
+    let n = mk().unprotect_rtcp(&mut p).unwrap();
+    assert_eq!(&p[..n], &hex(GCM_RTCP)[..]);
+}
