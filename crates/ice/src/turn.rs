@@ -368,7 +368,8 @@ impl IceAgent {
         a.refresh_at = Some(now + refresh_delay(lifetime));
         let (base, server) = (a.local, a.server);
         let local_pref = self.local_preference_of(base);
-        if let Some(mapped) = mapped {
+        // Over TCP the mapped address is the TCP connection's: no UDP srflx.
+        if let (Some(mapped), Protocol::Udp) = (mapped, self.allocations[ai].proto) {
             self.add_srflx(base, mapped, server.ip());
         }
         let cand = Candidate {

@@ -3,7 +3,8 @@
 //! coturn relays; wrong credentials get a 401 candidate error. If
 //! `turnserver` is missing the tests fail: they never pass silently.
 
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -85,6 +86,8 @@ fn start_coturn() -> Coturn {
 struct Side {
     agent: IceAgent,
     socket: UdpSocket,
+    /// A TCP connection to the TURN server, with unparsed bytes read.
+    tcp: Option<(TcpStream, SocketAddr, Vec<u8>)>,
     events: Vec<IceEvent>,
     received: Vec<Vec<u8>>,
 }
@@ -110,6 +113,7 @@ impl Side {
         Side {
             agent,
             socket,
+            tcp: None,
             events: Vec::new(),
             received: Vec::new(),
         }
@@ -130,13 +134,48 @@ impl Side {
                 self.received.push(r.data.to_vec());
             }
         }
+        if let Some((stream, server, pending)) = self.tcp.as_mut() {
+            loop {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => pending.extend_from_slice(&buf[..n]),
+                }
+            }
+            while let Some(len) = rtcpeer_ice::tcp::turn_frame_len(pending) {
+                if pending.len() < len {
+                    break;
+                }
+                let frame: Vec<u8> = pending.drain(..len).collect();
+                let d = Datagram {
+                    local,
+                    remote: *server,
+                    proto: Protocol::Tcp,
+                    data: &frame,
+                };
+                if let Some(r) = self.agent.handle_receive(Instant::now(), d) {
+                    self.received.push(r.data.to_vec());
+                }
+            }
+        }
         let now = Instant::now();
         if self.agent.poll_timeout().is_some_and(|t| t <= now) {
             self.agent.handle_timeout(now);
         }
         while let Some(t) = self.agent.poll_transmit(Instant::now()) {
             assert!(t.remote.ip().is_loopback(), "only loopback traffic");
-            let _ = self.socket.send_to(&t.data, t.remote);
+            match t.proto {
+                Protocol::Udp => {
+                    let _ = self.socket.send_to(&t.data, t.remote);
+                }
+                Protocol::Tcp => {
+                    let (stream, server, _) = self
+                        .tcp
+                        .as_mut()
+                        .expect("TCP transmit without a connection");
+                    assert_eq!(*server, t.remote);
+                    stream.write_all(&t.data).unwrap();
+                }
+            }
         }
         while let Some(e) = self.agent.poll_event() {
             self.events.push(e);
@@ -282,4 +321,77 @@ fn coturn_rejects_wrong_password_with_401() {
         .collect();
     assert_eq!(codes, vec![401]);
     assert!(a.relayed().is_empty());
+}
+
+#[test]
+fn turn_over_tcp_to_coturn_relays_udp_peer_data() {
+    let turn = start_coturn();
+    let mut a = Side::new(true);
+    let mut b = Side::new(false);
+    let stream = TcpStream::connect(turn.addr).unwrap();
+    stream.set_nonblocking(true).unwrap();
+    a.tcp = Some((stream, turn.addr, Vec::new()));
+    a.agent
+        .add_turn_server(turn.addr, Protocol::Tcp, USER, PASS);
+    a.agent.end_of_local_candidates();
+    assert!(pump_until(&mut [&mut a], Duration::from_secs(10), |s| s[0]
+        .agent
+        .is_gathering_complete()));
+    let ra = a.relayed();
+    assert_eq!(ra.len(), 1, "{:?}", a.events);
+    // The TCP mapping is no server-reflexive UDP candidate.
+    assert_eq!(
+        a.events
+            .iter()
+            .filter(|e| matches!(e, IceEvent::LocalCandidate(_)))
+            .count(),
+        1
+    );
+    // B (plain UDP) only knows A's relayed address.
+    let (ua, pa) = {
+        let (u, p) = a.agent.local_credentials();
+        (u.to_string(), p.to_string())
+    };
+    let (ub, pb) = {
+        let (u, p) = b.agent.local_credentials();
+        (u.to_string(), p.to_string())
+    };
+    b.agent.set_remote_credentials(&ua, &pa);
+    b.agent
+        .add_remote_candidate(Candidate::parse(&ra[0].to_string()).unwrap())
+        .unwrap();
+    // A gets no usable candidate from B, only one at B's IP on a dead port:
+    // that makes A install a TURN permission for B's IP, and A learns B as
+    // peer-reflexive from B's checks arriving through the relay.
+    a.agent.set_remote_credentials(&ub, &pb);
+    let dead = Candidate::parse("candidate:1 1 udp 2122260223 127.0.0.1 9 typ host").unwrap();
+    a.agent.add_remote_candidate(dead).unwrap();
+    let connected = |s: &[&mut Side]| {
+        s.iter().all(|x| {
+            matches!(
+                x.agent.connection_state(),
+                IceConnectionState::Connected | IceConnectionState::Completed
+            )
+        })
+    };
+    assert!(
+        pump_until(&mut [&mut a, &mut b], Duration::from_secs(15), connected),
+        "not connected: a {:?} / b {:?}",
+        a.events,
+        b.events
+    );
+    let (l, _) = a.agent.selected_candidates().unwrap();
+    assert_eq!(l.kind, CandidateKind::Relayed);
+    let mut ok = false;
+    for _ in 0..50 {
+        if let Some(t) = b.agent.send(b"to the tcp side") {
+            b.socket.send_to(&t.data, t.remote).unwrap();
+        }
+        pump_until(&mut [&mut a, &mut b], Duration::from_millis(40), |_| false);
+        if a.received.iter().any(|d| d == b"to the tcp side") {
+            ok = true;
+            break;
+        }
+    }
+    assert!(ok, "no data over TURN/TCP");
 }
