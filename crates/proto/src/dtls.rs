@@ -621,7 +621,7 @@ impl DtlsTransport {
     }
 
     fn receive(&mut self, datagram: &[u8]) {
-        if !wire::is_dtls(datagram) {
+        if matches!(self.state, DtlsState::Failed | DtlsState::Closed) || !wire::is_dtls(datagram) {
             self.stats.packets_dropped += 1;
             return;
         }
