@@ -32,8 +32,11 @@
 //! 3. `{"finish": true}` from the test (or `expect` reached) ends the page with
 //!    `done(report)`, where `report` is `{ok, role, ua, received: {label:
 //!    [messages]}, opened: [labels], remoteTracks: [kinds], connectionState,
-//!    pair: {state, local, remote}, inbound: [{kind, packetsReceived,
-//!    bytesReceived, framesDecoded, frameWidth, frameHeight}]}`.
+//!    pair: {state, local, remote}, inbound: [{kind, codec, packetsReceived,
+//!    bytesReceived, packetsLost, framesDecoded, frameWidth, frameHeight}],
+//!    outbound: [{kind, codec, packetsSent, bytesSent, framesEncoded}],
+//!    dataChannels: [{label, state, messagesSent, messagesReceived, bytesSent,
+//!    bytesReceived}]}` (webrtc-stats field names; absent fields are missing).
 
 use std::time::Duration;
 

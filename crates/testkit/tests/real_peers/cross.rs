@@ -115,10 +115,28 @@ async fn firefox_and_chromium_exchange_fake_media() {
             .expect("inbound video");
         assert!(video["framesDecoded"].as_u64().unwrap() > 0, "{report}");
         assert!(video["frameWidth"].as_u64().unwrap() > 0, "{report}");
+        assert!(
+            video["codec"].as_str().unwrap().starts_with("video/"),
+            "{report}"
+        );
         let audio = inbound
             .iter()
             .find(|s| s["kind"] == "audio")
             .expect("inbound audio");
         assert!(audio["packetsReceived"].as_u64().unwrap() > 0, "{report}");
+        let outbound = report["outbound"].as_array().unwrap();
+        assert!(
+            outbound
+                .iter()
+                .any(|s| s["kind"] == "video" && s["packetsSent"].as_u64() > Some(0)),
+            "{report}"
+        );
+        let channels = report["dataChannels"].as_array().unwrap();
+        assert!(
+            channels
+                .iter()
+                .any(|c| c["label"] == "chat" && c["messagesReceived"].as_u64() >= Some(1)),
+            "{report}"
+        );
     }
 }
