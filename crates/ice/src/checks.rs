@@ -104,7 +104,21 @@ impl IceAgent {
             return Some(i);
         }
         if self.pairs.len() >= self.config.max_pairs {
-            return None;
+            // Full: make room by dropping the lowest-priority unchecked pair,
+            // if the new one is better (RFC 8445 §6.1.2.5).
+            let new_prio = self.priority_of(li, ri);
+            let victim = self
+                .pairs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| {
+                    matches!(p.state, PairState::Frozen | PairState::Waiting)
+                        && p.priority < new_prio
+                })
+                .min_by_key(|(_, p)| p.priority)
+                .map(|(i, _)| i)?;
+            let id = self.pairs.remove(victim).id;
+            self.triggered.retain(|t| *t != id);
         }
         let foundation = format!(
             "{}:{}",

@@ -791,3 +791,25 @@ fn unused_permissions_are_not_refreshed_forever() {
     assert!(count("10.0.0.2") >= 3, "{log:?}");
     assert!(net.both_connected());
 }
+
+#[test]
+fn pair_limit_keeps_the_best_pairs() {
+    let mut net = Net::new(33);
+    let mut cfg = config(true, 33);
+    cfg.max_pairs = 4;
+    net.add_peer(cfg, &[A]);
+    net.add_peer(config(false, 34), &[B]);
+    // Low-priority junk first, then the real (high-priority) candidate.
+    for i in 0..6 {
+        let c = format!("candidate:{i} 1 udp {} 10.9.0.{i} 9 typ host", 100 + i);
+        net.peers[0]
+            .agent
+            .add_remote_candidate(Candidate::parse(&c).unwrap())
+            .unwrap();
+    }
+    net.signal_both();
+    let stats = net.peers[0].agent.pair_stats();
+    assert_eq!(stats.len(), 4);
+    assert!(stats.iter().any(|s| s.remote.address == B.parse().unwrap()));
+    assert!(net.run_until(Duration::from_secs(10), |n| n.both_connected()));
+}
