@@ -21,6 +21,10 @@
 //!    - `hostAddresses` (aiortc only): the addresses aioice offers (default
 //!      `["127.0.0.1"]`; Firefox ignores a remote 127.0.0.1, so give it
 //!      `["203.0.113.1"]`);
+//!    - `events`: send the test notifications (default `false`), as
+//!      `{"event": "connectionState", "state"}`, `{"event": "open", "label"}`,
+//!      `{"event": "message", "label", "data"}` and
+//!      `{"event": "remoteDescription", "type"}` (after it is applied);
 //!    - `expect`: finish by itself once this many data-channel messages were
 //!      received (and, with `media`, once audio packets and decoded video
 //!      frames arrive).
@@ -29,9 +33,14 @@
 //!    `RTCIceCandidateInit` (`{"candidate": …, "sdpMid": …, "sdpMLineIndex": …,
 //!    "usernameFragment": …}`); `{"candidate": ""}` is end-of-candidates.
 //!    Candidates that arrive before the remote description are held.
-//! 3. `{"finish": true}` from the test (or `expect` reached) ends the page with
+//! 3. Commands from the test at any time: `{"send": {"label", "data"}}` (text
+//!    on an open channel), `{"createChannel": label}`, `{"negotiate": true}`
+//!    (make and send a new offer), `{"restartIce": true}` (an offerer also
+//!    sends the new offer), `{"close": true}` (`pc.close()`).
+//! 4. `{"finish": true}` from the test (or `expect` reached) ends the page with
 //!    `done(report)`, where `report` is `{ok, role, ua, received: {label:
-//!    [messages]}, opened: [labels], remoteTracks: [kinds], connectionState,
+//!    [messages]}, opened: [labels], remoteTracks: [kinds], restarts,
+//!    iceUfrag (the current local one), connectionState,
 //!    pair: {state, local, remote}, inbound: [{kind, codec, packetsReceived,
 //!    bytesReceived, packetsLost, framesDecoded, frameWidth, frameHeight}],
 //!    outbound: [{kind, codec, packetsSent, bytesSent, framesEncoded}],

@@ -7,6 +7,7 @@
 
 mod aiortc_peer;
 mod browsers;
+mod controls;
 mod cross;
 mod failures;
 mod lossy;
