@@ -321,7 +321,10 @@ impl IceAgent {
             );
         }
         match cand.kind {
-            CandidateKind::Host => self.add_host(cand, false),
+            CandidateKind::Host => {
+                let hidden = self.config.relay_only;
+                self.add_host(cand, hidden)
+            }
             CandidateKind::ServerReflexive | CandidateKind::PeerReflexive => {
                 let base = cand
                     .related

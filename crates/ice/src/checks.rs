@@ -38,7 +38,7 @@ impl IceAgent {
     fn pairable_local(&self, li: usize) -> bool {
         let l = &self.locals[li];
         match l.cand.kind {
-            CandidateKind::Host => true,
+            CandidateKind::Host => !self.config.relay_only,
             CandidateKind::Relayed => l.alloc.is_some(),
             _ => false,
         }
@@ -373,6 +373,11 @@ impl IceAgent {
         remote: SocketAddr,
         proto: Protocol,
     ) {
+        if self.config.relay_only && self.locals[li].alloc.is_none() {
+            // iceTransportPolicy "relay": our host addresses stay silent.
+            self.counters.ignored += 1;
+            return;
+        }
         let Some(lufrag) = msg.username().and_then(|u| u.split(':').next()) else {
             self.counters.bad_username += 1;
             return;

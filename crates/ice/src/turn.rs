@@ -426,7 +426,8 @@ impl IceAgent {
 
     /// Records a server-reflexive candidate (unless it equals its base or is known).
     fn add_srflx(&mut self, base: SocketAddr, mapped: SocketAddr, server: IpAddr) {
-        if mapped == base
+        if self.config.relay_only
+            || mapped == base
             || self
                 .locals
                 .iter()

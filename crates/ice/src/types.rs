@@ -19,6 +19,9 @@ pub struct IceConfig {
     /// checks of our own, always controlled, the peer's nomination selects
     /// the pair. Signal `a=ice-lite` in the SDP.
     pub lite: bool,
+    /// `iceTransportPolicy: "relay"`: only relayed candidates are signaled
+    /// and paired; host sockets serve only to reach the TURN servers.
+    pub relay_only: bool,
     /// Role-conflict tie-breaker; random when `None`.
     pub tie_breaker: Option<u64>,
     /// Pacing interval between new connectivity checks (RFC 8445 Ta).
@@ -60,6 +63,7 @@ impl Default for IceConfig {
             local_ufrag: None,
             local_pwd: None,
             lite: false,
+            relay_only: false,
             tie_breaker: None,
             ta: Duration::from_millis(50),
             rto: Duration::from_millis(500),

@@ -813,3 +813,43 @@ fn pair_limit_keeps_the_best_pairs() {
     assert!(stats.iter().any(|s| s.remote.address == B.parse().unwrap()));
     assert!(net.run_until(Duration::from_secs(10), |n| n.both_connected()));
 }
+
+#[test]
+fn relay_transport_policy_uses_only_relayed_candidates() {
+    let mut net = Net::new(35);
+    let mut cfg = config(true, 35);
+    cfg.relay_only = true;
+    net.add_peer(cfg, &[A]);
+    net.add_peer(config(false, 36), &[B]);
+    net.turn = Some(FakeTurn::new("192.0.2.100:3478", "user", "pass"));
+    net.peers[0].agent.add_turn_server(
+        "192.0.2.100:3478".parse().unwrap(),
+        Protocol::Udp,
+        "user",
+        "pass",
+    );
+    net.peers[0]
+        .agent
+        .add_stun_server("192.0.2.100:3478".parse().unwrap());
+    assert!(net.run_until(Duration::from_secs(5), |n| !n.peers[0]
+        .gathered()
+        .is_empty()));
+    net.run_for(Duration::from_secs(1));
+    // Only the relayed candidate is signaled: no host, no srflx.
+    let kinds: Vec<_> = net.peers[0]
+        .agent
+        .local_candidates()
+        .iter()
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(kinds, vec![CandidateKind::Relayed]);
+    net.signal_both();
+    assert!(net.run_until(Duration::from_secs(10), |n| n.both_connected()));
+    let (l, _) = net.peers[0].agent.selected_candidates().unwrap();
+    assert_eq!(l.kind, CandidateKind::Relayed);
+    assert!(net.peers[0]
+        .agent
+        .pair_stats()
+        .iter()
+        .all(|s| s.local.kind == CandidateKind::Relayed));
+}
