@@ -24,6 +24,51 @@
 //!    [`IceEvent::SelectedPairChanged`].
 //!
 //! Over TCP (RFC 6544) every datagram is one RFC 4571 frame: see [`tcp`].
+//!
+//! Two agents wired back to back in memory (a real caller would use sockets
+//! and sleep until `poll_timeout`):
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use rtcpeer_ice::{Candidate, Datagram, IceAgent, IceConfig, IceConnectionState, Protocol};
+//!
+//! let mut now = Instant::now();
+//! let addrs = ["10.0.0.1:5000".parse().unwrap(), "10.0.0.2:6000".parse().unwrap()];
+//! let mut agents = [true, false].map(|controlling| IceAgent::new(IceConfig { controlling, ..Default::default() }, now));
+//! for (a, addr) in agents.iter_mut().zip(addrs) {
+//!     a.add_local_candidate(Candidate::host(addr, Protocol::Udp, 65535)).unwrap();
+//! }
+//! // Signaling: each side learns the other's credentials and candidates.
+//! for (i, j) in [(0, 1), (1, 0)] {
+//!     let (u, p) = agents[i].local_credentials();
+//!     let (u, p) = (u.to_string(), p.to_string());
+//!     let cands = agents[i].local_candidates();
+//!     agents[j].set_remote_credentials(&u, &p);
+//!     for c in cands {
+//!         agents[j].add_remote_candidate(Candidate::parse(&c.to_string()).unwrap()).unwrap();
+//!     }
+//! }
+//! // The event loop: deliver every transmit, then run timers.
+//! for _ in 0..1000 {
+//!     for i in 0..2 {
+//!         while let Some(t) = agents[i].poll_transmit(now) {
+//!             let to = addrs.iter().position(|a| *a == t.remote).unwrap();
+//!             let d = Datagram { local: t.remote, remote: t.local, proto: t.proto, data: &t.data };
+//!             assert!(agents[to].handle_receive(now, d).is_none(), "only STUN so far");
+//!         }
+//!     }
+//!     now += Duration::from_millis(10);
+//!     for a in agents.iter_mut() {
+//!         if a.poll_timeout().is_some_and(|t| t <= now) {
+//!             a.handle_timeout(now);
+//!         }
+//!     }
+//! }
+//! assert_eq!(agents[0].connection_state(), IceConnectionState::Connected);
+//! // Application data now flows over the selected pair.
+//! let t = agents[0].send(b"hello").unwrap();
+//! assert_eq!(t.remote, addrs[1]);
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
