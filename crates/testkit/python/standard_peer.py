@@ -3,8 +3,9 @@
 
 The first message from the test is {"setup": {...}}: role ("offerer" |
 "answerer"), config ({"iceServers": [...]}), channels, greet, echo, expect,
-and hostAddresses (the addresses aioice offers; default 127.0.0.1; Firefox
-needs the veth address 203.0.113.1).
+events, and hostAddresses (the addresses aioice offers; default 127.0.0.1;
+Firefox needs the veth address 203.0.113.1). Commands: send, createChannel,
+negotiate, close (no restartIce: aiortc has no ICE restart).
 Then descriptions ({"type", "sdp"}) and candidates (RTCIceCandidateInit) both
 ways; aiortc does half-trickle, so its descriptions carry its candidates and it
 sends none separately. {"finish": true} or `expect` received messages ends it
@@ -39,6 +40,7 @@ async def main():
         "greet": None,
         "echo": True,
         "expect": None,
+        "events": False,
     }
     setup.update(first.get("setup") or {})
     log("setup", json.dumps(setup))
@@ -49,14 +51,21 @@ async def main():
     pc = peer_connection(ice_servers(setup["config"]))
     received = {}
     opened = []
+    channels = {}
+
+    def emit(event, **fields):
+        if setup["events"]:
+            send({"event": event, **fields})
     finished = asyncio.Event()
     count = [0]
 
     @pc.on("connectionstatechange")
     def on_state():
         log("connection", pc.connectionState)
+        emit("connectionState", state=pc.connectionState)
 
     def on_channel(ch):
+        channels[ch.label] = ch
         greeted = [False]
 
         def on_open():
@@ -65,6 +74,7 @@ async def main():
             greeted[0] = True
             opened.append(ch.label)
             log("channel open", ch.label)
+            emit("open", label=ch.label)
             if setup["greet"] is not None:
                 ch.send(f"{setup['greet']} | from {ua}")
 
@@ -75,6 +85,7 @@ async def main():
             text = message if isinstance(message, str) else f"[binary {len(message)} bytes]"
             received.setdefault(ch.label, []).append(text)
             count[0] += 1
+            emit("message", label=ch.label, data=text)
             if setup["echo"]:
                 ch.send(message)
             if setup["expect"] is not None and count[0] >= setup["expect"]:
@@ -90,6 +101,7 @@ async def main():
             m = await recv()
             if "type" in m and "sdp" in m:
                 await pc.setRemoteDescription(description_from_json(m))
+                emit("remoteDescription", type=m["type"])
                 if m["type"] == "offer":
                     await pc.setLocalDescription(await pc.createAnswer())
                     send(description_json(pc.localDescription))
@@ -97,6 +109,18 @@ async def main():
                 await add_candidate_json(pc, m)
             elif m.get("finish"):
                 finished.set()
+            elif m.get("send"):
+                ch = channels.get(m["send"]["label"])
+                if ch is None or ch.readyState != "open":
+                    raise RuntimeError(f"no open channel {m['send']['label']}")
+                ch.send(m["send"]["data"])
+            elif m.get("createChannel"):
+                on_channel(pc.createDataChannel(m["createChannel"]))
+            elif m.get("negotiate"):
+                await pc.setLocalDescription(await pc.createOffer())
+                send(description_json(pc.localDescription))
+            elif m.get("close"):
+                await pc.close()
             else:
                 log("ignored message", json.dumps(m))
 

@@ -163,3 +163,55 @@ async fn firefox_offers_standard_aiortc_answers() {
     );
     assert_eq!(py["received"]["chat"], json!([sent]), "{py}");
 }
+
+/// The standard aiortc peer's events and `send` command: the test waits for
+/// aiortc's channel to open, then has it send a message to Chromium.
+#[tokio::test]
+async fn standard_aiortc_takes_commands_and_reports_events() {
+    testkit::isolate!();
+    let aiortc = AiortcPeer::standard(json!({"role": "offerer", "events": true, "echo": false}))
+        .await
+        .unwrap();
+    let chromium = testkit::pages::BrowserPeer::launch(
+        Browser::Chromium,
+        json!({"role": "answerer", "echo": false, "expect": 1}),
+    )
+    .await
+    .unwrap();
+    let mut events = Vec::new();
+    let driver = async {
+        loop {
+            tokio::select! {
+                m = aiortc.recv() => {
+                    let m = m?;
+                    match m.get("event").and_then(|e| e.as_str()) {
+                        Some(event) => {
+                            events.push(event.to_string());
+                            if event == "open" {
+                                aiortc.send(json!({"send": {"label": "chat", "data": "commanded"}})).await?;
+                            }
+                        }
+                        None => chromium.send(m),
+                    }
+                }
+                m = chromium.recv() => aiortc.send(m?).await?,
+            }
+        }
+        #[allow(unreachable_code)]
+        Ok::<(), testkit::Error>(())
+    };
+    let page = tokio::select! {
+        biased;
+        r = chromium.report(LIMIT) => r.unwrap(),
+        r = driver => panic!("the driver stopped: {r:?}"),
+    };
+    aiortc.finish().await.unwrap();
+    let py = aiortc.wait_result(LIMIT).await.unwrap();
+    assert_eq!(page["received"]["chat"], json!(["commanded"]), "{page}");
+    assert!(
+        events.contains(&"remoteDescription".to_string()),
+        "{events:?}"
+    );
+    assert!(events.contains(&"open".to_string()), "{events:?}");
+    assert_eq!(py["opened"], json!(["chat"]), "{py}");
+}
