@@ -252,6 +252,41 @@ pub fn decode_video_orientation(data: &[u8]) -> Option<VideoOrientation> {
     })
 }
 
+/// Transmission time offset (RFC 5450): signed 24-bit offset in RTP timestamp units.
+pub fn encode_transmission_offset(offset: i32) -> [u8; 3] {
+    let v = (offset.clamp(-0x80_0000, 0x7f_ffff) as u32) & 0x00ff_ffff;
+    [(v >> 16) as u8, (v >> 8) as u8, v as u8]
+}
+
+/// Transmission time offset (RFC 5450).
+pub fn decode_transmission_offset(data: &[u8]) -> Option<i32> {
+    match data {
+        [a, b, c, ..] => Some((u32::from_be_bytes([*a, *b, *c, 0]) as i32) >> 8),
+        _ => None,
+    }
+}
+
+/// Playout delay limits in 10 ms units (12 bits each): `(min, max)`.
+pub fn encode_playout_delay(min: u16, max: u16) -> [u8; 3] {
+    let (min, max) = (min.min(0xfff), max.min(0xfff));
+    [
+        (min >> 4) as u8,
+        ((min & 0x0f) << 4) as u8 | (max >> 8) as u8,
+        max as u8,
+    ]
+}
+
+/// Playout delay limits in 10 ms units: `(min, max)`.
+pub fn decode_playout_delay(data: &[u8]) -> Option<(u16, u16)> {
+    match data {
+        [a, b, c, ..] => Some((
+            ((*a as u16) << 4) | (*b as u16 >> 4),
+            (((*b & 0x0f) as u16) << 8) | *c as u16,
+        )),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +339,20 @@ mod tests {
         assert_eq!(decode_sdes(b"\0"), None);
         assert!(encode_sdes("").is_err());
         assert_eq!(decode_abs_send_time(&[1]), None);
+        for off in [-0x80_0000, -1, 0, 1234, 0x7f_ffff] {
+            assert_eq!(
+                decode_transmission_offset(&encode_transmission_offset(off)),
+                Some(off)
+            );
+        }
+        assert_eq!(
+            decode_playout_delay(&encode_playout_delay(0, 4095)),
+            Some((0, 4095))
+        );
+        assert_eq!(
+            decode_playout_delay(&encode_playout_delay(123, 456)),
+            Some((123, 456))
+        );
     }
 
     #[test]

@@ -7,12 +7,14 @@
 //! - [`Packetizer`] wraps a payloader with SSRC, payload type, sequence numbers and
 //!   the marker bit, producing whole RTP headers + payloads.
 //! - [`Codec`] names a codec and makes its payloader/depacketizer.
+//! - [`dtmf`]: the `telephone-event` payload for DTMF tones.
 //!
 //! Frame formats: H264 frames are Annex B (start codes); AV1 frames are
 //! low-overhead OBU streams (each OBU with a size field, as in IVF); the
 //! others are the codec's own frame.
 
 mod av1;
+pub mod dtmf;
 mod h264;
 mod simple;
 mod vp8;
