@@ -1,7 +1,29 @@
 //! Sans-IO RTCPeerConnection core: JSEP, transceivers, DTLS, DCEP, demux, stats.
+//!
+//! Nothing here touches sockets, clocks or tasks: the async `rtcpeer` crate
+//! owns one [`PeerConnection`] per connection and drives it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod certificate;
+pub mod codecs;
+pub mod config;
 pub mod dcep;
+pub mod description;
 pub mod dtls;
+pub mod error;
+pub mod jsep;
+mod peer;
+pub mod transceiver;
+
+pub use config::{BundlePolicy, Configuration, IceServer, IceTransportPolicy, RtcpMuxPolicy};
+pub use description::{
+    Direction, IceCandidateInit, IceConnectionState, IceGatheringState, MediaKind,
+    PeerConnectionState, SdpType, SessionDescription, SignalingState,
+};
+pub use error::{Error, ErrorDetail, ErrorKind, Result};
+pub use peer::{
+    AnswerOptions, DtlsRole, Event, OfferOptions, PeerConnection, TrackOrKind, TransceiverInit,
+    TransportParameters, MAX_MESSAGE_SIZE,
+};
+pub use transceiver::{Encoding, Track, Transceiver, TransceiverId};

@@ -1,2 +1,34 @@
-//! rtcpeer: the W3C `RTCPeerConnection` in async Rust.
+//! rtcpeer: the W3C `RTCPeerConnection` in async Rust, for programs that are
+//! not browsers and must talk to browsers.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), rtcpeer::Error> {
+//! use rtcpeer::{Configuration, PeerConnection};
+//!
+//! let pc = PeerConnection::new(Configuration::default())?;
+//! let offer = pc.create_offer(Default::default()).await?;
+//! pc.set_local_description(Some(offer)).await?;
+//! println!("{}", pc.local_description().unwrap().to_json());
+//! # Ok(()) }
+//! ```
+//!
+//! Names follow the W3C interface: methods are the W3C names in snake_case,
+//! attributes are getters, events arrive on [`PeerConnection::events`] and on
+//! `on_<event>` handlers. Errors carry the W3C exception name
+//! ([`Error::kind`]).
 #![deny(missing_docs)]
+
+mod handles;
+mod peer;
+
+pub use handles::{MediaStream, MediaStreamTrack, RtpReceiver, RtpSender, RtpTransceiver};
+pub use peer::{Event, EventStream, PeerConnection, TrackEvent};
+pub use rtcpeer_proto::certificate::{Certificate, CertificateParams};
+pub use rtcpeer_proto::codecs::Codec;
+pub use rtcpeer_proto::config::{IceUrl, Urls};
+pub use rtcpeer_proto::{
+    AnswerOptions, BundlePolicy, Configuration, Direction, Encoding, Error, ErrorDetail, ErrorKind,
+    IceCandidateInit, IceConnectionState, IceGatheringState, IceServer, IceTransportPolicy,
+    MediaKind, OfferOptions, PeerConnectionState, Result, RtcpMuxPolicy, SdpType,
+    SessionDescription, SignalingState,
+};

@@ -1,0 +1,281 @@
+//! Handles on the parts of a connection: transceivers, senders, receivers,
+//! tracks and streams. Each is an id plus a reference to its connection.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rtcpeer_proto::codecs::Codec;
+use rtcpeer_proto::transceiver::Track;
+use rtcpeer_proto::{Direction, Encoding, MediaKind, Result, TransceiverId};
+
+use crate::peer::Shared;
+
+static NEXT_TRACK: AtomicU64 = AtomicU64::new(1);
+
+/// `MediaStreamTrack`: a local or remote track, by id and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaStreamTrack {
+    id: String,
+    kind: MediaKind,
+    label: String,
+}
+
+impl MediaStreamTrack {
+    /// A new local track of `kind` with a fresh id.
+    pub fn new(kind: MediaKind) -> Self {
+        let n = NEXT_TRACK.fetch_add(1, Ordering::Relaxed);
+        let mut rnd = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut rnd).expect("the system RNG works");
+        MediaStreamTrack {
+            id: format!("{:016x}-{n}", u64::from_le_bytes(rnd)),
+            kind,
+            label: format!("{kind} {n}"),
+        }
+    }
+
+    /// A local track with a chosen id.
+    pub fn with_id(kind: MediaKind, id: impl Into<String>) -> Self {
+        let id = id.into();
+        MediaStreamTrack {
+            label: id.clone(),
+            id,
+            kind,
+        }
+    }
+
+    /// `id`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `kind`.
+    pub fn kind(&self) -> MediaKind {
+        self.kind
+    }
+
+    /// `label`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub(crate) fn to_core(&self) -> Track {
+        Track {
+            id: self.id.clone(),
+            kind: self.kind,
+        }
+    }
+
+    pub(crate) fn from_core(t: &Track) -> Self {
+        MediaStreamTrack::with_id(t.kind, t.id.clone())
+    }
+}
+
+/// `MediaStream`: a group of tracks, known by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaStream {
+    id: String,
+    tracks: Vec<MediaStreamTrack>,
+}
+
+impl MediaStream {
+    /// A new stream with a fresh id and these tracks.
+    pub fn new(tracks: Vec<MediaStreamTrack>) -> Self {
+        let mut rnd = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut rnd).expect("the system RNG works");
+        MediaStream {
+            id: format!("{:016x}", u64::from_le_bytes(rnd)),
+            tracks,
+        }
+    }
+
+    /// A stream with a chosen id.
+    pub fn with_id(id: impl Into<String>, tracks: Vec<MediaStreamTrack>) -> Self {
+        MediaStream {
+            id: id.into(),
+            tracks,
+        }
+    }
+
+    /// `id`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `getTracks()`.
+    pub fn get_tracks(&self) -> &[MediaStreamTrack] {
+        &self.tracks
+    }
+
+    /// `addTrack(track)`.
+    pub fn add_track(&mut self, track: MediaStreamTrack) {
+        if !self.tracks.contains(&track) {
+            self.tracks.push(track);
+        }
+    }
+}
+
+/// `RTCRtpTransceiver`.
+#[derive(Clone)]
+#[doc(alias = "RTCRtpTransceiver")]
+pub struct RtpTransceiver {
+    pub(crate) pc: Arc<Shared>,
+    pub(crate) id: TransceiverId,
+}
+
+impl std::fmt::Debug for RtpTransceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtpTransceiver")
+            .field("id", &self.id)
+            .field("mid", &self.mid())
+            .finish()
+    }
+}
+
+impl PartialEq for RtpTransceiver {
+    fn eq(&self, o: &Self) -> bool {
+        Arc::ptr_eq(&self.pc, &o.pc) && self.id == o.id
+    }
+}
+
+impl RtpTransceiver {
+    fn read<T>(&self, f: impl FnOnce(&rtcpeer_proto::Transceiver) -> T) -> Option<T> {
+        let core = self.pc.core();
+        core.transceiver(self.id).map(f)
+    }
+
+    /// `mid` (`None` until negotiated).
+    pub fn mid(&self) -> Option<String> {
+        self.read(|t| t.mid.clone()).flatten()
+    }
+
+    /// The kind of media.
+    pub fn kind(&self) -> MediaKind {
+        self.read(|t| t.kind).unwrap_or(MediaKind::Audio)
+    }
+
+    /// `direction` (`stopped` once stopped or stopping, or when removed).
+    pub fn direction(&self) -> Direction {
+        self.read(|t| t.effective_direction())
+            .unwrap_or(Direction::Stopped)
+    }
+
+    /// `direction = d`.
+    pub fn set_direction(&self, d: Direction) -> Result<()> {
+        self.pc.mutate(|c| c.set_direction(self.id, d))
+    }
+
+    /// `currentDirection`.
+    pub fn current_direction(&self) -> Option<Direction> {
+        match self.read(|t| t.current_direction) {
+            Some(d) => d,
+            None => Some(Direction::Stopped),
+        }
+    }
+
+    /// `stop()`.
+    pub fn stop(&self) -> Result<()> {
+        self.pc.mutate(|c| c.stop_transceiver(self.id))
+    }
+
+    /// `sender`.
+    pub fn sender(&self) -> RtpSender {
+        RtpSender {
+            pc: self.pc.clone(),
+            id: self.id,
+        }
+    }
+
+    /// `receiver`.
+    pub fn receiver(&self) -> RtpReceiver {
+        RtpReceiver {
+            pc: self.pc.clone(),
+            id: self.id,
+        }
+    }
+
+    /// `setCodecPreferences(codecs)`.
+    pub fn set_codec_preferences(&self, codecs: Vec<Codec>) -> Result<()> {
+        self.pc.mutate(|c| c.set_codec_preferences(self.id, codecs))
+    }
+}
+
+/// `RTCRtpSender`.
+#[derive(Clone)]
+#[doc(alias = "RTCRtpSender")]
+pub struct RtpSender {
+    pub(crate) pc: Arc<Shared>,
+    pub(crate) id: TransceiverId,
+}
+
+impl std::fmt::Debug for RtpSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtpSender").field("id", &self.id).finish()
+    }
+}
+
+impl PartialEq for RtpSender {
+    fn eq(&self, o: &Self) -> bool {
+        Arc::ptr_eq(&self.pc, &o.pc) && self.id == o.id
+    }
+}
+
+impl RtpSender {
+    /// `track`.
+    pub fn track(&self) -> Option<MediaStreamTrack> {
+        let core = self.pc.core();
+        core.transceiver(self.id)
+            .and_then(|t| t.sender.track.as_ref().map(MediaStreamTrack::from_core))
+    }
+
+    /// `replaceTrack(track)`.
+    pub async fn replace_track(&self, track: Option<MediaStreamTrack>) -> Result<()> {
+        self.pc
+            .mutate(|c| c.replace_track(self.id, track.as_ref().map(MediaStreamTrack::to_core)))
+    }
+
+    /// `setStreams(...streams)`.
+    pub fn set_streams(&self, streams: &[MediaStream]) -> Result<()> {
+        let ids = streams.iter().map(|s| s.id().to_string()).collect();
+        self.pc.mutate(|c| c.set_streams(self.id, ids))
+    }
+
+    /// The encodings (`getParameters().encodings`).
+    pub fn encodings(&self) -> Vec<Encoding> {
+        let core = self.pc.core();
+        core.transceiver(self.id)
+            .map(|t| t.sender.encodings.clone())
+            .unwrap_or_default()
+    }
+
+    /// The transceiver this sender belongs to.
+    pub fn transceiver(&self) -> RtpTransceiver {
+        RtpTransceiver {
+            pc: self.pc.clone(),
+            id: self.id,
+        }
+    }
+}
+
+/// `RTCRtpReceiver`.
+#[derive(Clone)]
+#[doc(alias = "RTCRtpReceiver")]
+pub struct RtpReceiver {
+    pub(crate) pc: Arc<Shared>,
+    pub(crate) id: TransceiverId,
+}
+
+impl std::fmt::Debug for RtpReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtpReceiver").field("id", &self.id).finish()
+    }
+}
+
+impl RtpReceiver {
+    /// `track` (always present).
+    pub fn track(&self) -> MediaStreamTrack {
+        let core = self.pc.core();
+        core.transceiver(self.id)
+            .map(|t| MediaStreamTrack::from_core(&t.receiver.track))
+            .unwrap_or_else(|| MediaStreamTrack::with_id(MediaKind::Audio, "ended"))
+    }
+}

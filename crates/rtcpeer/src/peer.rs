@@ -1,0 +1,612 @@
+//! The async `PeerConnection` handle.
+//!
+//! The sans-IO core sits behind one short-lived lock shared by every handle of
+//! the connection (never held across an `.await`); each call runs the W3C
+//! algorithm on the core and then dispatches the events it produced to the
+//! `on_*` handlers and the event streams.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use rtcpeer_proto as proto;
+use rtcpeer_proto::{
+    AnswerOptions, Configuration, Error, IceCandidateInit, IceConnectionState, IceGatheringState,
+    MediaKind, OfferOptions, PeerConnectionState, Result, SessionDescription, SignalingState,
+    TrackOrKind, TransceiverInit,
+};
+use tokio::sync::mpsc;
+
+use crate::handles::{MediaStream, MediaStreamTrack, RtpReceiver, RtpSender, RtpTransceiver};
+
+/// The `track` event.
+#[derive(Debug, Clone)]
+#[doc(alias = "RTCTrackEvent")]
+pub struct TrackEvent {
+    /// `transceiver`.
+    pub transceiver: RtpTransceiver,
+    /// `receiver`.
+    pub receiver: RtpReceiver,
+    /// `track`.
+    pub track: MediaStreamTrack,
+    /// `streams`.
+    pub streams: Vec<MediaStream>,
+}
+
+/// The events of `RTCPeerConnection`, named after the W3C events.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event {
+    /// `signalingstatechange`.
+    SignalingStateChange(SignalingState),
+    /// `negotiationneeded`.
+    NegotiationNeeded,
+    /// `track`.
+    Track(TrackEvent),
+    /// `icecandidate`; `None` is the end of gathering.
+    IceCandidate(Option<IceCandidateInit>),
+    /// `icegatheringstatechange`.
+    IceGatheringStateChange(IceGatheringState),
+    /// `iceconnectionstatechange`.
+    IceConnectionStateChange(IceConnectionState),
+    /// `connectionstatechange`.
+    ConnectionStateChange(PeerConnectionState),
+    /// Legacy `addstream`.
+    AddStream(MediaStream),
+    /// Legacy `removestream`.
+    RemoveStream(MediaStream),
+}
+
+type Handler = Box<dyn Fn(Event) + Send + Sync>;
+
+#[derive(Default)]
+struct Handlers {
+    all: Vec<(EventFilter, Arc<Handler>)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EventFilter {
+    SignalingStateChange,
+    NegotiationNeeded,
+    Track,
+    IceCandidate,
+    IceGatheringStateChange,
+    IceConnectionStateChange,
+    ConnectionStateChange,
+    AddStream,
+    RemoveStream,
+}
+
+impl EventFilter {
+    fn of(e: &Event) -> EventFilter {
+        match e {
+            Event::SignalingStateChange(_) => EventFilter::SignalingStateChange,
+            Event::NegotiationNeeded => EventFilter::NegotiationNeeded,
+            Event::Track(_) => EventFilter::Track,
+            Event::IceCandidate(_) => EventFilter::IceCandidate,
+            Event::IceGatheringStateChange(_) => EventFilter::IceGatheringStateChange,
+            Event::IceConnectionStateChange(_) => EventFilter::IceConnectionStateChange,
+            Event::ConnectionStateChange(_) => EventFilter::ConnectionStateChange,
+            Event::AddStream(_) => EventFilter::AddStream,
+            Event::RemoveStream(_) => EventFilter::RemoveStream,
+        }
+    }
+}
+
+/// What every handle of one connection shares.
+pub(crate) struct Shared {
+    core: Mutex<proto::PeerConnection>,
+    subscribers: Mutex<Vec<mpsc::UnboundedSender<Event>>>,
+    handlers: Mutex<Handlers>,
+}
+
+impl Shared {
+    pub(crate) fn core(&self) -> MutexGuard<'_, proto::PeerConnection> {
+        // A panic while holding the lock is a bug in this crate; the state is
+        // still the last consistent one, so keep serving it.
+        self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Run `f` on the core, then dispatch the events it queued.
+    pub(crate) fn mutate<T>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut proto::PeerConnection) -> Result<T>,
+    ) -> Result<T> {
+        let (r, events) = {
+            let mut core = self.core();
+            let r = f(&mut core);
+            let mut events = Vec::new();
+            while let Some(e) = core.poll_event() {
+                events.push(e);
+            }
+            (r, events)
+        };
+        for e in events {
+            self.dispatch(e);
+        }
+        r
+    }
+
+    fn dispatch(self: &Arc<Self>, e: proto::Event) {
+        let event = match e {
+            proto::Event::SignalingStateChange(s) => Event::SignalingStateChange(s),
+            proto::Event::NegotiationNeeded => Event::NegotiationNeeded,
+            proto::Event::Track {
+                transceiver,
+                streams,
+            } => {
+                let t = RtpTransceiver {
+                    pc: self.clone(),
+                    id: transceiver,
+                };
+                let track = t.receiver().track();
+                Event::Track(TrackEvent {
+                    receiver: t.receiver(),
+                    streams: streams
+                        .into_iter()
+                        .map(|s| MediaStream::with_id(s, vec![track.clone()]))
+                        .collect(),
+                    track,
+                    transceiver: t,
+                })
+            }
+            proto::Event::RemoteTrackRemoved { .. } => return,
+            proto::Event::AddStream(id) => Event::AddStream(MediaStream::with_id(id, Vec::new())),
+            proto::Event::RemoveStream(id) => {
+                Event::RemoveStream(MediaStream::with_id(id, Vec::new()))
+            }
+            proto::Event::IceCandidate(c) => Event::IceCandidate(c),
+            proto::Event::IceGatheringStateChange(s) => Event::IceGatheringStateChange(s),
+            proto::Event::IceConnectionStateChange(s) => Event::IceConnectionStateChange(s),
+            proto::Event::ConnectionStateChange(s) => Event::ConnectionStateChange(s),
+            _ => return,
+        };
+        let filter = EventFilter::of(&event);
+        let handlers: Vec<Arc<Handler>> = self
+            .handlers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .all
+            .iter()
+            .filter(|(f, _)| *f == filter)
+            .map(|(_, h)| h.clone())
+            .collect();
+        for h in handlers {
+            h(event.clone());
+        }
+        self.subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|s| s.send(event.clone()).is_ok());
+    }
+}
+
+/// A stream of [`Event`]s from one connection (see [`PeerConnection::events`]).
+pub struct EventStream {
+    rx: mpsc::UnboundedReceiver<Event>,
+}
+
+impl EventStream {
+    /// The next event; `None` once the connection is gone.
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is queued now.
+    pub fn try_recv(&mut self) -> Option<Event> {
+        self.rx.try_recv().ok()
+    }
+}
+
+impl futures_core::Stream for EventStream {
+    type Item = Event;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// `RTCPeerConnection`. Cheap to clone; every clone is the same connection.
+#[derive(Clone)]
+#[doc(alias = "RTCPeerConnection")]
+pub struct PeerConnection {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for PeerConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerConnection")
+            .field("signaling_state", &self.signaling_state())
+            .finish()
+    }
+}
+
+macro_rules! handler_setter {
+    ($(#[$m:meta])* $name:ident, $filter:ident) => {
+        $(#[$m])*
+        pub fn $name(&self, handler: impl Fn(Event) + Send + Sync + 'static) {
+            self.set_handler(EventFilter::$filter, Box::new(handler));
+        }
+    };
+}
+
+impl PeerConnection {
+    /// `new RTCPeerConnection(configuration)`.
+    pub fn new(config: Configuration) -> Result<PeerConnection> {
+        let core = proto::PeerConnection::new(config)?;
+        Ok(PeerConnection {
+            shared: Arc::new(Shared {
+                core: Mutex::new(core),
+                subscribers: Mutex::new(Vec::new()),
+                handlers: Mutex::new(Handlers::default()),
+            }),
+        })
+    }
+
+    /// `RTCPeerConnection.generateCertificate(keygenAlgorithm)`.
+    pub async fn generate_certificate(
+        params: crate::CertificateParams,
+    ) -> Result<crate::Certificate> {
+        tokio::task::spawn_blocking(move || crate::Certificate::generate(params))
+            .await
+            .map_err(|e| Error::operation(format!("certificate task failed: {e}")))?
+            .map_err(|e| e.into())
+    }
+
+    /// A stream of every event from now on. Several streams may be open at once.
+    pub fn events(&self) -> EventStream {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.shared
+            .subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tx);
+        EventStream { rx }
+    }
+
+    fn set_handler(&self, filter: EventFilter, h: Handler) {
+        let mut hs = self
+            .shared
+            .handlers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        hs.all.retain(|(f, _)| *f != filter);
+        hs.all.push((filter, Arc::new(h)));
+    }
+
+    handler_setter!(
+        /// `onsignalingstatechange`.
+        on_signaling_state_change, SignalingStateChange);
+    handler_setter!(
+        /// `onnegotiationneeded`.
+        on_negotiation_needed, NegotiationNeeded);
+    handler_setter!(
+        /// `ontrack`.
+        on_track, Track);
+    handler_setter!(
+        /// `onicecandidate`.
+        on_ice_candidate, IceCandidate);
+    handler_setter!(
+        /// `onicegatheringstatechange`.
+        on_ice_gathering_state_change, IceGatheringStateChange);
+    handler_setter!(
+        /// `oniceconnectionstatechange`.
+        on_ice_connection_state_change, IceConnectionStateChange);
+    handler_setter!(
+        /// `onconnectionstatechange`.
+        on_connection_state_change, ConnectionStateChange);
+    handler_setter!(
+        /// Legacy `onaddstream`.
+        on_add_stream, AddStream);
+    handler_setter!(
+        /// Legacy `onremovestream`.
+        on_remove_stream, RemoveStream);
+
+    fn op<T>(&self, f: impl FnOnce(&mut proto::PeerConnection) -> Result<T>) -> Result<T> {
+        self.shared.mutate(|c| {
+            c.begin_operation();
+            let r = f(c);
+            c.end_operation();
+            r
+        })
+    }
+
+    /// `createOffer(options)`.
+    pub async fn create_offer(&self, options: OfferOptions) -> Result<SessionDescription> {
+        self.op(|c| c.create_offer(&options))
+    }
+
+    /// `createAnswer(options)`.
+    pub async fn create_answer(&self, options: AnswerOptions) -> Result<SessionDescription> {
+        self.op(|c| c.create_answer(&options))
+    }
+
+    /// `setLocalDescription(description)`; `None` creates the offer or answer itself.
+    pub async fn set_local_description(
+        &self,
+        description: Option<SessionDescription>,
+    ) -> Result<()> {
+        self.op(|c| c.set_local_description(description))
+    }
+
+    /// `setRemoteDescription(description)`.
+    pub async fn set_remote_description(&self, description: SessionDescription) -> Result<()> {
+        self.op(|c| c.set_remote_description(description))
+    }
+
+    /// `addIceCandidate(candidate)`; `None` means end of candidates.
+    pub async fn add_ice_candidate(&self, candidate: Option<IceCandidateInit>) -> Result<()> {
+        self.op(|c| c.add_ice_candidate(candidate).map(|_| ()))
+    }
+
+    /// `restartIce()`.
+    pub fn restart_ice(&self) -> Result<()> {
+        self.shared.mutate(|c| c.restart_ice())
+    }
+
+    /// `addTrack(track, ...streams)`.
+    pub fn add_track(
+        &self,
+        track: &MediaStreamTrack,
+        streams: &[MediaStream],
+    ) -> Result<RtpSender> {
+        let ids = streams.iter().map(|s| s.id().to_string()).collect();
+        let id = self.shared.mutate(|c| c.add_track(track.to_core(), ids))?;
+        Ok(RtpSender {
+            pc: self.shared.clone(),
+            id,
+        })
+    }
+
+    /// `removeTrack(sender)`.
+    pub fn remove_track(&self, sender: &RtpSender) -> Result<()> {
+        if !Arc::ptr_eq(&sender.pc, &self.shared) {
+            return Err(Error::invalid_access(
+                "the sender belongs to another connection",
+            ));
+        }
+        self.shared.mutate(|c| c.remove_track(sender.id))
+    }
+
+    /// `addTransceiver(kind, init)`.
+    pub fn add_transceiver_with_kind(
+        &self,
+        kind: MediaKind,
+        init: TransceiverInit,
+    ) -> Result<RtpTransceiver> {
+        let id = self
+            .shared
+            .mutate(|c| c.add_transceiver(TrackOrKind::Kind(kind), init))?;
+        Ok(RtpTransceiver {
+            pc: self.shared.clone(),
+            id,
+        })
+    }
+
+    /// `addTransceiver(track, init)`.
+    pub fn add_transceiver_with_track(
+        &self,
+        track: &MediaStreamTrack,
+        init: TransceiverInit,
+    ) -> Result<RtpTransceiver> {
+        let id = self
+            .shared
+            .mutate(|c| c.add_transceiver(TrackOrKind::Track(track.to_core()), init))?;
+        Ok(RtpTransceiver {
+            pc: self.shared.clone(),
+            id,
+        })
+    }
+
+    /// `getTransceivers()`.
+    pub fn get_transceivers(&self) -> Vec<RtpTransceiver> {
+        let ids: Vec<_> = self
+            .shared
+            .core()
+            .transceivers()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        ids.into_iter()
+            .map(|id| RtpTransceiver {
+                pc: self.shared.clone(),
+                id,
+            })
+            .collect()
+    }
+
+    /// `getSenders()`.
+    pub fn get_senders(&self) -> Vec<RtpSender> {
+        self.get_transceivers().iter().map(|t| t.sender()).collect()
+    }
+
+    /// `getReceivers()`.
+    pub fn get_receivers(&self) -> Vec<RtpReceiver> {
+        self.get_transceivers()
+            .iter()
+            .map(|t| t.receiver())
+            .collect()
+    }
+
+    /// `signalingState`.
+    pub fn signaling_state(&self) -> SignalingState {
+        self.shared.core().signaling_state()
+    }
+
+    /// `iceGatheringState`.
+    pub fn ice_gathering_state(&self) -> IceGatheringState {
+        self.shared.core().ice_gathering_state()
+    }
+
+    /// `iceConnectionState`.
+    pub fn ice_connection_state(&self) -> IceConnectionState {
+        self.shared.core().ice_connection_state()
+    }
+
+    /// `connectionState`.
+    pub fn connection_state(&self) -> PeerConnectionState {
+        self.shared.core().connection_state()
+    }
+
+    /// `canTrickleIceCandidates` (`None` before a remote description).
+    pub fn can_trickle_ice_candidates(&self) -> Option<bool> {
+        self.shared.core().can_trickle_ice_candidates()
+    }
+
+    /// `localDescription`.
+    pub fn local_description(&self) -> Option<SessionDescription> {
+        self.shared.core().local_description()
+    }
+
+    /// `currentLocalDescription`.
+    pub fn current_local_description(&self) -> Option<SessionDescription> {
+        self.shared.core().current_local_description()
+    }
+
+    /// `pendingLocalDescription`.
+    pub fn pending_local_description(&self) -> Option<SessionDescription> {
+        self.shared.core().pending_local_description()
+    }
+
+    /// `remoteDescription`.
+    pub fn remote_description(&self) -> Option<SessionDescription> {
+        self.shared.core().remote_description()
+    }
+
+    /// `currentRemoteDescription`.
+    pub fn current_remote_description(&self) -> Option<SessionDescription> {
+        self.shared.core().current_remote_description()
+    }
+
+    /// `pendingRemoteDescription`.
+    pub fn pending_remote_description(&self) -> Option<SessionDescription> {
+        self.shared.core().pending_remote_description()
+    }
+
+    /// `getConfiguration()`.
+    pub fn get_configuration(&self) -> Configuration {
+        self.shared.core().get_configuration()
+    }
+
+    /// `setConfiguration(configuration)`.
+    pub fn set_configuration(&self, config: Configuration) -> Result<()> {
+        self.shared.mutate(|c| c.set_configuration(config))
+    }
+
+    /// `close()`.
+    pub fn close(&self) {
+        let _ = self.shared.mutate(|c| {
+            c.close();
+            Ok(())
+        });
+    }
+
+    /// Legacy `addStream(stream)`: `addTrack` for each of its tracks.
+    #[deprecated(note = "use add_track")]
+    pub fn add_stream(&self, stream: &MediaStream) -> Result<()> {
+        for t in stream.get_tracks() {
+            let already = self
+                .get_senders()
+                .iter()
+                .any(|s| s.track().as_ref() == Some(t));
+            if !already {
+                self.add_track(t, std::slice::from_ref(stream))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Legacy `removeStream(stream)`: `removeTrack` for each sender of its tracks.
+    #[deprecated(note = "use remove_track")]
+    pub fn remove_stream(&self, stream: &MediaStream) -> Result<()> {
+        for s in self.get_senders() {
+            if s.track().is_some_and(|t| stream.get_tracks().contains(&t)) {
+                self.remove_track(&s)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Legacy callback form of `createOffer`.
+    #[deprecated(note = "use create_offer")]
+    pub fn create_offer_with_callbacks(
+        &self,
+        success: impl FnOnce(SessionDescription) + Send + 'static,
+        failure: impl FnOnce(Error) + Send + 'static,
+        options: OfferOptions,
+    ) {
+        let pc = self.clone();
+        tokio::spawn(async move {
+            match pc.create_offer(options).await {
+                Ok(d) => success(d),
+                Err(e) => failure(e),
+            }
+        });
+    }
+
+    /// Legacy callback form of `createAnswer`.
+    #[deprecated(note = "use create_answer")]
+    pub fn create_answer_with_callbacks(
+        &self,
+        success: impl FnOnce(SessionDescription) + Send + 'static,
+        failure: impl FnOnce(Error) + Send + 'static,
+    ) {
+        let pc = self.clone();
+        tokio::spawn(async move {
+            match pc.create_answer(AnswerOptions::default()).await {
+                Ok(d) => success(d),
+                Err(e) => failure(e),
+            }
+        });
+    }
+
+    /// Legacy callback form of `setLocalDescription`.
+    #[deprecated(note = "use set_local_description")]
+    pub fn set_local_description_with_callbacks(
+        &self,
+        description: SessionDescription,
+        success: impl FnOnce() + Send + 'static,
+        failure: impl FnOnce(Error) + Send + 'static,
+    ) {
+        let pc = self.clone();
+        tokio::spawn(async move {
+            match pc.set_local_description(Some(description)).await {
+                Ok(()) => success(),
+                Err(e) => failure(e),
+            }
+        });
+    }
+
+    /// Legacy callback form of `setRemoteDescription`.
+    #[deprecated(note = "use set_remote_description")]
+    pub fn set_remote_description_with_callbacks(
+        &self,
+        description: SessionDescription,
+        success: impl FnOnce() + Send + 'static,
+        failure: impl FnOnce(Error) + Send + 'static,
+    ) {
+        let pc = self.clone();
+        tokio::spawn(async move {
+            match pc.set_remote_description(description).await {
+                Ok(()) => success(),
+                Err(e) => failure(e),
+            }
+        });
+    }
+
+    /// Legacy callback form of `addIceCandidate`.
+    #[deprecated(note = "use add_ice_candidate")]
+    pub fn add_ice_candidate_with_callbacks(
+        &self,
+        candidate: IceCandidateInit,
+        success: impl FnOnce() + Send + 'static,
+        failure: impl FnOnce(Error) + Send + 'static,
+    ) {
+        let pc = self.clone();
+        tokio::spawn(async move {
+            match pc.add_ice_candidate(Some(candidate)).await {
+                Ok(()) => success(),
+                Err(e) => failure(e),
+            }
+        });
+    }
+}
