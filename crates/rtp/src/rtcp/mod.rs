@@ -297,6 +297,41 @@ pub fn parse_compound(buf: &[u8]) -> Result<Vec<RtcpPacket>, Error> {
     Ok(out)
 }
 
+/// Builds the regular compound report of RFC 3550 §6.1: an SR (when `sr` is
+/// given, as the sender `ssrc`) or an RR, carrying `blocks` (extra RRs when
+/// there are more than 31), then an SDES with the CNAME.
+pub fn compound_report(
+    ssrc: u32,
+    sr: Option<SenderReport>,
+    blocks: &[ReportBlock],
+    cname: &str,
+) -> Vec<RtcpPacket> {
+    let mut out = Vec::new();
+    let mut chunks = blocks.chunks(31);
+    let first = chunks.next().unwrap_or(&[]).to_vec();
+    match sr {
+        Some(mut sr) => {
+            sr.ssrc = ssrc;
+            sr.reports = first;
+            out.push(RtcpPacket::SenderReport(sr));
+        }
+        None => out.push(RtcpPacket::ReceiverReport(ReceiverReport {
+            ssrc,
+            reports: first,
+            profile_extensions: Vec::new(),
+        })),
+    }
+    for c in chunks {
+        out.push(RtcpPacket::ReceiverReport(ReceiverReport {
+            ssrc,
+            reports: c.to_vec(),
+            profile_extensions: Vec::new(),
+        }));
+    }
+    out.push(RtcpPacket::SourceDescription(Sdes::cname(ssrc, cname)));
+    out
+}
+
 /// Bytes a list of packets takes as one compound datagram.
 pub fn compound_size(pkts: &[RtcpPacket]) -> usize {
     pkts.iter().map(RtcpPacket::marshal_size).sum()
@@ -402,6 +437,26 @@ mod tests {
             RtcpPacket::SourceDescription(s) => assert_eq!(s.chunks[0].cname(), Some("abcd")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn compound_report_splits_blocks() {
+        let blocks: Vec<ReportBlock> = (0..40)
+            .map(|i| ReportBlock {
+                ssrc: i,
+                ..Default::default()
+            })
+            .collect();
+        let pkts = compound_report(7, Some(SenderReport::default()), &blocks, "cname");
+        assert_eq!(pkts.len(), 3);
+        assert!(
+            matches!(&pkts[0], RtcpPacket::SenderReport(sr) if sr.ssrc == 7 && sr.reports.len() == 31)
+        );
+        assert!(matches!(&pkts[1], RtcpPacket::ReceiverReport(rr) if rr.reports.len() == 9));
+        let b = to_bytes(&pkts).unwrap();
+        assert_eq!(parse_compound(&b).unwrap(), pkts);
+        let rr_only = compound_report(7, None, &[], "x");
+        assert!(matches!(&rr_only[0], RtcpPacket::ReceiverReport(rr) if rr.reports.is_empty()));
     }
 
     #[test]
