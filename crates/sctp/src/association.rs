@@ -297,6 +297,12 @@ impl Association {
         self.state
     }
 
+    /// `(local, peer)` verification tags: the tag the peer must put in its
+    /// packets to us, and the one we put in ours (0 before it is known).
+    pub fn verification_tags(&self) -> (u32, u32) {
+        (self.local_tag, self.peer_tag)
+    }
+
     /// Whether I-DATA (RFC 8260) is in use.
     pub fn is_interleaving(&self) -> bool {
         self.interleaving
@@ -874,12 +880,10 @@ impl Association {
             self.rtx.end_fast_rtx_packet();
             wrote_data = true;
         }
-        self.drain_abandoned();
-        if self.rtx.forward_tsn_needed && !self.forward_tsn_due && pos == COMMON_HEADER_LEN {
-            // Abandoning just happened: tell the peer in this packet.
-            if let Some(n) = self.write_forward_tsn(&mut buf[pos..limit]) {
-                pos += n;
-            }
+        if !self.rtx.abandoned.is_empty() {
+            // Abandoning just happened: tell the peer in the next packet.
+            self.drain_abandoned();
+            self.forward_tsn_due |= self.rtx.forward_tsn_needed;
         }
         if !self.rtx.has_retransmissions() {
             loop {
