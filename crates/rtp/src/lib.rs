@@ -9,7 +9,8 @@
 //! - [`rtcp`]: RTCP packets (RFC 3550, 4585, 5104, 5506, transport-wide CC).
 //! - [`srtp`]: SRTP/SRTCP (RFC 3711, RFC 7714) with [`SrtpContext`].
 //! - [`codec`]: payload packetizers and depacketizers (Opus, G.711, G.722, VP8, VP9, H264, AV1).
-//! - [`seq`], [`jitter`], [`nack`], [`history`], [`stats`], [`transport_cc`]: receive/send side helpers.
+//! - [`seq`], [`jitter`], [`nack`], [`history`], [`stats`], [`transport_cc`]: receive/send side helpers;
+//!   [`stream`] assembles them into one outbound and one inbound stream.
 //! - [`media`]: IVF, Ogg Opus and H264 Annex B files.
 //!
 //! A frame's trip from sender to receiver:
@@ -53,6 +54,7 @@ pub mod rtcp;
 pub mod seq;
 pub mod srtp;
 pub mod stats;
+pub mod stream;
 pub mod transport_cc;
 
 pub use error::Error;
