@@ -1128,6 +1128,12 @@ mod tests {
     }
 
     #[test]
+    fn agent_can_move_into_a_tokio_task() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<IceAgent>();
+    }
+
+    #[test]
     fn generates_credentials_of_the_right_size() {
         let a = agent();
         let (u, p) = a.local_credentials();
