@@ -160,6 +160,12 @@ pub(crate) fn pad4(n: usize) -> usize {
     n.div_ceil(4) * 4
 }
 
+/// A list length as the 5-bit count field; too long lists give a value that
+/// [`RtcpPacket::write`] rejects.
+fn count(n: usize) -> u8 {
+    u8::try_from(n).unwrap_or(u8::MAX)
+}
+
 impl RtcpPacket {
     /// Parses the first packet in `buf`; returns it and the bytes it used.
     pub fn parse_one(buf: &[u8]) -> Result<(RtcpPacket, usize), Error> {
@@ -209,10 +215,10 @@ impl RtcpPacket {
     /// (count/FMT, PT, body length) of this packet; the body length is a multiple of 4.
     fn parts(&self) -> (u8, u8, usize) {
         match self {
-            RtcpPacket::SenderReport(p) => (p.reports.len() as u8, PT_SR, p.body_len()),
-            RtcpPacket::ReceiverReport(p) => (p.reports.len() as u8, PT_RR, p.body_len()),
-            RtcpPacket::SourceDescription(p) => (p.chunks.len() as u8, PT_SDES, p.body_len()),
-            RtcpPacket::Goodbye(p) => (p.ssrcs.len() as u8, PT_BYE, p.body_len()),
+            RtcpPacket::SenderReport(p) => (count(p.reports.len()), PT_SR, p.body_len()),
+            RtcpPacket::ReceiverReport(p) => (count(p.reports.len()), PT_RR, p.body_len()),
+            RtcpPacket::SourceDescription(p) => (count(p.chunks.len()), PT_SDES, p.body_len()),
+            RtcpPacket::Goodbye(p) => (count(p.ssrcs.len()), PT_BYE, p.body_len()),
             RtcpPacket::App(p) => (p.subtype, PT_APP, p.body_len()),
             RtcpPacket::Nack(p) => (1, PT_RTPFB, p.body_len()),
             RtcpPacket::TransportCc(p) => (15, PT_RTPFB, p.body_len()),
@@ -475,6 +481,24 @@ mod tests {
             "82c80006 00000001 00000000 00000000 00000000 00000000 00000000"
         ))
         .is_err());
+    }
+
+    #[test]
+    fn too_many_items_are_rejected_not_truncated() {
+        let rr = ReceiverReport {
+            ssrc: 1,
+            reports: vec![ReportBlock::default(); 287],
+            profile_extensions: vec![],
+        };
+        assert_eq!(
+            to_bytes(&[RtcpPacket::ReceiverReport(rr)]),
+            Err(Error::TooLarge)
+        );
+        let bye = Bye {
+            ssrcs: vec![1; 32],
+            reason: None,
+        };
+        assert_eq!(to_bytes(&[RtcpPacket::Goodbye(bye)]), Err(Error::TooLarge));
     }
 
     #[test]

@@ -163,7 +163,14 @@ impl SdesChunk {
     }
     fn len(&self) -> usize {
         // ssrc + items + at least one terminating zero, padded to 4
-        pad4(4 + self.items.iter().map(|i| 2 + i.text.len()).sum::<usize>() + 1)
+        pad4(
+            4 + self
+                .items
+                .iter()
+                .map(|i| 2 + i.text.len().min(255))
+                .sum::<usize>()
+                + 1,
+        )
     }
 }
 
