@@ -97,3 +97,19 @@ pub(crate) mod test_util {
         }
     }
 }
+
+#[cfg(test)]
+mod send_tests {
+    /// The async layer moves these into a tokio task: they must be `Send`.
+    #[test]
+    fn state_machines_are_send() {
+        fn is_send<T: Send>() {}
+        is_send::<crate::SrtpContext>();
+        is_send::<crate::jitter::JitterBuffer>();
+        is_send::<crate::codec::Packetizer>();
+        is_send::<crate::stream::InboundStream>();
+        is_send::<crate::stream::OutboundStream>();
+        is_send::<crate::nack::NackGenerator>();
+        is_send::<crate::rtcp::TwccBuilder>();
+    }
+}
