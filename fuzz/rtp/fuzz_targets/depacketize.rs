@@ -4,6 +4,10 @@ use libfuzzer_sys::fuzz_target;
 use rtcpeer_rtp::codec::Codec;
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(blocks) = rtcpeer_rtp::codec::red::parse_red(data) {
+        assert!(blocks.iter().map(|b| b.data.len()).sum::<usize>() <= data.len());
+    }
+    let _ = rtcpeer_rtp::codec::dtmf::DtmfEvent::parse(data);
     for codec in [Codec::Opus, Codec::Vp8, Codec::Vp9, Codec::H264, Codec::Av1] {
         let mut d = codec.depacketizer();
         let mut frame = Vec::new();

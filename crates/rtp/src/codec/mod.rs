@@ -7,7 +7,7 @@
 //! - [`Packetizer`] wraps a payloader with SSRC, payload type, sequence numbers and
 //!   the marker bit, producing whole RTP headers + payloads.
 //! - [`Codec`] names a codec and makes its payloader/depacketizer.
-//! - [`dtmf`]: the `telephone-event` payload for DTMF tones.
+//! - [`dtmf`]: the `telephone-event` payload for DTMF tones; [`red`]: redundant audio (RFC 2198).
 //!
 //! Frame formats: H264 frames are Annex B (start codes); AV1 frames are
 //! low-overhead OBU streams (each OBU with a size field, as in IVF); the
@@ -16,6 +16,7 @@
 mod av1;
 pub mod dtmf;
 mod h264;
+pub mod red;
 mod simple;
 mod vp8;
 mod vp9;
