@@ -853,3 +853,71 @@ fn relay_transport_policy_uses_only_relayed_candidates() {
         .iter()
         .all(|s| s.local.kind == CandidateKind::Relayed));
 }
+
+#[test]
+fn connects_with_reordering_and_duplication() {
+    for seed in 40..44 {
+        let mut net = pair_net(seed);
+        net.jitter = Duration::from_millis(80);
+        net.dup_permille = 200;
+        net.loss_permille = 100;
+        net.signal_both();
+        assert!(
+            net.run_until(Duration::from_secs(30), |n| n.both_connected()),
+            "seed {seed}"
+        );
+        net.run_for(Duration::from_secs(20));
+        assert!(
+            net.both_connected(),
+            "seed {seed}: {:?}",
+            net.peers[0].states
+        );
+    }
+}
+
+#[test]
+fn relay_only_with_trickle_through_a_lossy_network() {
+    for seed in 50..54 {
+        let mut net = pair_net(seed);
+        net.turn = Some(FakeTurn::new("192.0.2.100:3478", "user", "pass"));
+        net.block_direct = true;
+        net.loss_permille = 150;
+        for i in 0..2 {
+            net.peers[i].agent.add_turn_server(
+                "192.0.2.100:3478".parse().unwrap(),
+                Protocol::Udp,
+                "user",
+                "pass",
+            );
+        }
+        // Trickle: the host candidates now, relayed ones as they are gathered.
+        net.signal_both();
+        let mut trickled = [0usize; 2];
+        for _ in 0..60 {
+            for i in 0..2 {
+                let g = net.peers[i].gathered();
+                for c in g.iter().skip(trickled[i]) {
+                    let parsed = Candidate::parse(&c.to_string()).unwrap();
+                    net.peers[1 - i].agent.add_remote_candidate(parsed).unwrap();
+                }
+                trickled[i] = g.len();
+            }
+            if net.run_until(Duration::from_secs(1), |n| n.both_connected()) {
+                break;
+            }
+        }
+        assert!(
+            net.both_connected(),
+            "seed {seed}: {:?}",
+            net.peers[0].events
+        );
+        // Through a relay: ours, or the peer's (perhaps first learned as
+        // peer-reflexive, before its trickled candidate arrived).
+        let (l, r) = net.peers[0].agent.selected_candidates().unwrap();
+        let turn = net.turn.as_ref().unwrap();
+        assert!(
+            l.kind == CandidateKind::Relayed || turn.owns(r.address),
+            "{l:?} {r:?}"
+        );
+    }
+}

@@ -54,6 +54,10 @@ pub struct Net {
     /// Probability (per mille) that a packet is lost.
     pub loss_permille: u64,
     pub delay: Duration,
+    /// Extra random delay up to this much (reorders packets).
+    pub jitter: Duration,
+    /// Probability (per mille) that a packet is delivered twice.
+    pub dup_permille: u64,
     /// Source rewriting: a private socket appears as this public address.
     pub nat: HashMap<SocketAddr, SocketAddr>,
     /// Drop everything (consent loss).
@@ -73,6 +77,8 @@ impl Net {
             rng: seed,
             loss_permille: 0,
             delay: Duration::from_millis(10),
+            jitter: Duration::ZERO,
+            dup_permille: 0,
             nat: HashMap::new(),
             blackhole: false,
             block_direct: false,
@@ -162,14 +168,27 @@ impl Net {
         if self.loss_permille > 0 && self.rand() % 1000 < self.loss_permille {
             return;
         }
-        let at = self.now + self.delay;
-        self.in_flight.push(Packet {
-            at,
-            src,
-            dst,
-            proto,
-            data,
-        });
+        let copies = if self.dup_permille > 0 && self.rand() % 1000 < self.dup_permille {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let jitter_us = self.jitter.as_micros() as u64;
+            let extra = if jitter_us > 0 {
+                Duration::from_micros(self.rand() % jitter_us)
+            } else {
+                Duration::ZERO
+            };
+            let at = self.now + self.delay + extra;
+            self.in_flight.push(Packet {
+                at,
+                src,
+                dst,
+                proto,
+                data: data.clone(),
+            });
+        }
     }
 
     fn owner(&self, addr: SocketAddr) -> Option<(usize, SocketAddr)> {
