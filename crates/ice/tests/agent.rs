@@ -894,13 +894,13 @@ fn relay_only_with_trickle_through_a_lossy_network() {
         net.signal_both();
         let mut trickled = [0usize; 2];
         for _ in 0..60 {
-            for i in 0..2 {
+            for (i, sent) in trickled.iter_mut().enumerate() {
                 let g = net.peers[i].gathered();
-                for c in g.iter().skip(trickled[i]) {
+                for c in g.iter().skip(*sent) {
                     let parsed = Candidate::parse(&c.to_string()).unwrap();
                     net.peers[1 - i].agent.add_remote_candidate(parsed).unwrap();
                 }
-                trickled[i] = g.len();
+                *sent = g.len();
             }
             if net.run_until(Duration::from_secs(1), |n| n.both_connected()) {
                 break;
