@@ -21,14 +21,7 @@ impl PeerConnection {
 
         let restart =
             (opts.ice_restart || self.pending_ice_restart) && self.local_applied().is_some();
-        let ice = if restart {
-            (
-                random_string(4, &ICE_CHARS[..62]),
-                random_string(24, ICE_CHARS),
-            )
-        } else {
-            (self.ice_ufrag.clone(), self.ice_pwd.clone())
-        };
+        let ice = self.ice_credentials_for(restart);
 
         // The m-lines of the description in effect, kept in order (§5.2.2).
         let mut layout: Vec<Slot> = Vec::new();
@@ -379,14 +372,7 @@ impl PeerConnection {
             _ => Setup::Active,
         };
         let restart = self.pending_ice_restart;
-        let ice = if restart {
-            (
-                random_string(4, &ICE_CHARS[..62]),
-                random_string(24, ICE_CHARS),
-            )
-        } else {
-            (self.ice_ufrag.clone(), self.ice_pwd.clone())
-        };
+        let ice = self.ice_credentials_for(restart);
         self.session_version += 1;
         let sdp = writer::write(
             &SessionParams {
@@ -464,6 +450,20 @@ fn answer_codecs(local: &[Codec], remote: &[Codec], vad: bool) -> Vec<Codec> {
     // Keep the m= line order of the offer.
     out.sort_by_key(|c| remote.iter().position(|r| r.payload_type == c.payload_type));
     out
+}
+
+impl PeerConnection {
+    /// The ICE credentials a new description carries: fresh ones for a restart.
+    fn ice_credentials_for(&self, restart: bool) -> (String, String) {
+        if restart {
+            (
+                random_string(4, &ICE_CHARS[..62]),
+                random_string(24, ICE_CHARS),
+            )
+        } else {
+            (self.ice_ufrag.clone(), self.ice_pwd.clone())
+        }
+    }
 }
 
 fn data_plan(mid: String, proto: String) -> SectionPlan {
