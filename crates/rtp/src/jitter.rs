@@ -25,6 +25,9 @@ pub struct JitterConfig {
     pub max_packets: usize,
     /// Every packet is a whole frame (audio).
     pub packet_per_frame: bool,
+    /// Drop frames until a keyframe at the start and after every loss (for
+    /// decoders and recorders that cannot use a frame whose reference is gone).
+    pub wait_for_keyframe: bool,
 }
 
 impl Default for JitterConfig {
@@ -33,6 +36,7 @@ impl Default for JitterConfig {
             max_delay: Duration::from_millis(200),
             max_packets: 1000,
             packet_per_frame: false,
+            wait_for_keyframe: false,
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct JitterStats {
     pub frames: u64,
     /// Frames whose depacketization failed.
     pub corrupt_frames: u64,
+    /// Frames dropped while waiting for a keyframe.
+    pub frames_waiting_for_keyframe: u64,
 }
 
 #[derive(Debug)]
@@ -88,6 +94,7 @@ pub struct JitterBuffer {
     packets: BTreeMap<u64, Entry>,
     next: Option<u64>,
     loss_pending: bool,
+    need_keyframe: bool,
     stats: JitterStats,
 }
 
@@ -111,6 +118,7 @@ impl JitterBuffer {
             packets: BTreeMap::new(),
             next: None,
             loss_pending: false,
+            need_keyframe: config.wait_for_keyframe,
             stats: JitterStats::default(),
         }
     }
@@ -304,6 +312,16 @@ impl JitterBuffer {
                 self.depacketizer.reset();
                 continue;
             }
+            if self.config.wait_for_keyframe {
+                if self.loss_pending {
+                    self.need_keyframe = true;
+                }
+                if self.need_keyframe && !keyframe {
+                    self.stats.frames_waiting_for_keyframe += 1;
+                    continue;
+                }
+                self.need_keyframe = false;
+            }
             self.stats.frames += 1;
             let after_loss = std::mem::take(&mut self.loss_pending);
             return Some(Frame {
@@ -417,6 +435,35 @@ mod tests {
         assert_eq!(got, vec![0, 1, 2]);
         assert_eq!(jb.stats().duplicates, 1);
         assert!(jb.push(now, &[1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn waits_for_keyframe_at_start_and_after_loss() {
+        // VP8 frames: P bit 0 (first byte even) marks a keyframe.
+        let frames: Vec<Vec<u8>> = [1u8, 0, 1, 1, 1, 0, 1]
+            .iter()
+            .map(|&p| vec![p; 700])
+            .collect();
+        let pkts = packets_for(&frames, 500); // 2 packets per frame
+        let cfg = JitterConfig {
+            wait_for_keyframe: true,
+            ..Default::default()
+        };
+        let mut jb = JitterBuffer::new(Codec::Vp8.depacketizer(), cfg);
+        let t0 = Instant::now();
+        for (i, p) in pkts.iter().enumerate() {
+            if i == 5 {
+                continue; // lose the second packet of frame 2
+            }
+            jb.push(t0, p).unwrap();
+        }
+        let t1 = t0 + Duration::from_secs(1);
+        let got: Vec<(bool, bool)> = std::iter::from_fn(|| jb.pop_frame(t1))
+            .map(|f| (f.keyframe, f.after_loss))
+            .collect();
+        // frame 0 (delta) dropped, 1 (key), 2 lost, 3 and 4 dropped, 5 (key) after loss, 6
+        assert_eq!(got, vec![(true, false), (true, true), (false, false)]);
+        assert_eq!(jb.stats().frames_waiting_for_keyframe, 3);
     }
 
     #[test]
