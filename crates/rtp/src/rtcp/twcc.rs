@@ -195,6 +195,9 @@ impl TransportCc {
     }
 }
 
+/// Most arrivals a [`TwccBuilder`] holds between builds.
+const MAX_PENDING: usize = 16_384;
+
 /// Collects arrivals of packets carrying the transport-wide sequence number and
 /// builds [`TransportCc`] feedback from them.
 #[derive(Debug, Default)]
@@ -221,6 +224,10 @@ impl TwccBuilder {
             return; // already reported as lost or received
         }
         self.pending.entry(s).or_insert(arrival_us);
+        // Bounded even if `build` is never called: forget the oldest.
+        while self.pending.len() > MAX_PENDING {
+            self.pending.pop_first();
+        }
     }
 
     /// True when there is something to report.
@@ -398,6 +405,18 @@ mod tests {
         assert_eq!(fbs[0].base_sequence, 3);
         assert_eq!(fbs[0].deltas.len(), 2);
         assert_eq!(fbs[0].fb_pkt_count, 1);
+    }
+
+    #[test]
+    fn builder_is_bounded() {
+        let mut b = TwccBuilder::new();
+        for i in 0..40_000u32 {
+            b.record(i as u16, i as i64 * 100);
+        }
+        assert_eq!(b.pending.len(), MAX_PENDING);
+        let fbs = b.build(1, 2, 5000);
+        let described: usize = fbs.iter().map(|f| f.deltas.len()).sum();
+        assert_eq!(described, MAX_PENDING);
     }
 
     #[test]
