@@ -151,7 +151,7 @@ pub struct IceAgent {
     pub(crate) next_check_at: Option<Instant>,
     pub(crate) last_check_at: Option<Instant>,
     pub(crate) first_valid_at: Option<Instant>,
-    pub(crate) all_failed_since: Option<Instant>,
+    pub(crate) checks_started_at: Option<Instant>,
     pub(crate) selected: Option<PairId>,
     pub(crate) consent_lost: bool,
     pub(crate) stun_servers: Vec<SocketAddr>,
@@ -203,7 +203,7 @@ impl IceAgent {
             next_check_at: None,
             last_check_at: None,
             first_valid_at: None,
-            all_failed_since: None,
+            checks_started_at: None,
             selected: None,
             consent_lost: false,
             stun_servers: Vec::new(),
@@ -523,7 +523,7 @@ impl IceAgent {
         self.triggered.clear();
         self.queued.clear();
         self.first_valid_at = None;
-        self.all_failed_since = None;
+        self.checks_started_at = None;
         self.next_check_at = None;
         self.checks_started = false;
     }
@@ -784,8 +784,9 @@ impl IceAgent {
         add(self.turn_deadline());
         if self.selected.is_none() && self.state != IceConnectionState::Failed {
             add(self
-                .all_failed_since
-                .map(|t| t + self.config.failed_timeout));
+                .checks_started_at
+                .map(|t| t + self.config.failed_timeout)
+                .filter(|t| *t > self.now));
         }
         t
     }
@@ -967,15 +968,10 @@ impl IceAgent {
             let current: Vec<&Pair> = self.pairs.iter().filter(|p| p.generation == gen).collect();
             let all_failed =
                 !current.is_empty() && current.iter().all(|p| p.state == PairState::Failed);
-            if !all_failed {
-                self.all_failed_since = None;
-            } else if self.all_failed_since.is_none() {
-                self.all_failed_since = Some(now);
-            }
             // Without end-of-candidates more may still come (trickle, RFC
-            // 8838): give up only after `failed_timeout` with nothing working.
+            // 8838): give up only `failed_timeout` after the first check.
             let gave_up = self
-                .all_failed_since
+                .checks_started_at
                 .is_some_and(|t| now >= t + self.config.failed_timeout);
             if all_failed && (self.generations[gen as usize].end_of_remote_candidates || gave_up) {
                 IceConnectionState::Failed
@@ -1053,12 +1049,29 @@ impl IceAgent {
                 if consent {
                     return;
                 }
-                if let Some(p) = self.pair_mut(pair) {
-                    if p.state == PairState::InProgress {
-                        p.state = PairState::Failed;
-                    }
-                    p.nominating = false;
+                // While nothing works yet, a timed-out pair is tried again
+                // (a lossy path may need more than one transaction) until
+                // `failed_timeout` after the first check; then it fails.
+                let Some(pi) = self.pair_index(pair) else {
+                    return;
+                };
+                let gen = self.pairs[pi].generation;
+                let valid = self
+                    .pairs
+                    .iter()
+                    .any(|q| q.generation == gen && q.state == PairState::Succeeded);
+                let give_up = self
+                    .checks_started_at
+                    .is_none_or(|t| now >= t + self.config.failed_timeout);
+                let p = &mut self.pairs[pi];
+                if p.state == PairState::InProgress {
+                    p.state = if valid || give_up {
+                        PairState::Failed
+                    } else {
+                        PairState::Waiting
+                    };
                 }
+                p.nominating = false;
                 self.schedule_checks(now);
             }
             TxKind::Gather { server } => {

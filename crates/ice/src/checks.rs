@@ -332,6 +332,7 @@ impl IceAgent {
             p.nominating = true;
         }
         self.checks_started = true;
+        self.checks_started_at.get_or_insert(now);
     }
 
     // ------------------------------------------------------------------ input
@@ -467,6 +468,7 @@ impl IceAgent {
         let t = self.transmit_from(li, remote, bytes);
         self.transmits.push_back(t);
         self.checks_started = true;
+        self.checks_started_at.get_or_insert(now);
 
         // Find or learn the remote candidate (peer-reflexive, §7.3.1.3).
         let ri = match self.remotes.iter().position(|r| {
@@ -723,6 +725,10 @@ impl IceAgent {
             }
         }
         let controlling = self.controlling;
+        if self.selected == Some(id) {
+            let jitter = self.consent_jitter();
+            self.pairs[pi].consent_next = Some(now + jitter);
+        }
         let p = &mut self.pairs[pi];
         p.stats.responses_received += 1;
         if first_try {
@@ -908,8 +914,18 @@ impl IceAgent {
             return;
         };
         if self.pairs[pi].consent_next.is_some_and(|t| t <= now) {
-            let jitter = self.consent_jitter();
-            self.pairs[pi].consent_next = Some(now + jitter);
+            // Every ~5 s while answers come (each answer reschedules, see
+            // `on_check_response`); after a request, probe again every
+            // 500 ms until answered, so that loss alone does not make the
+            // pair look disconnected.
+            let silence =
+                now.saturating_duration_since(self.pairs[pi].last_response.unwrap_or(now));
+            let next = if silence >= self.config.consent_interval / 2 {
+                Duration::from_millis(500)
+            } else {
+                self.consent_jitter()
+            };
+            self.pairs[pi].consent_next = Some(now + next);
             self.send_check(now, pi, false, true);
         }
     }

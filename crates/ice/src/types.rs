@@ -43,7 +43,9 @@ pub struct IceConfig {
     pub disconnected_timeout: Duration,
     /// No response on the selected pair for this long: consent lost, Failed.
     pub consent_timeout: Duration,
-    /// Every pair failed and no end-of-candidates came: Failed after this long.
+    /// With no pair working this long after the first check, pairs stop
+    /// being retried and, once all failed, the state is Failed (also without
+    /// end-of-candidates).
     pub failed_timeout: Duration,
     /// SOFTWARE attribute for our requests, if any.
     pub software: Option<String>,
@@ -72,7 +74,7 @@ impl Default for IceConfig {
             max_server_transmits: 7,
             nomination_wait: Duration::from_millis(300),
             consent_interval: Duration::from_secs(5),
-            disconnected_timeout: Duration::from_secs(7),
+            disconnected_timeout: Duration::from_secs(8),
             consent_timeout: Duration::from_secs(30),
             failed_timeout: Duration::from_secs(30),
             software: None,

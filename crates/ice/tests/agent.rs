@@ -921,3 +921,24 @@ fn relay_only_with_trickle_through_a_lossy_network() {
         );
     }
 }
+
+#[test]
+fn lossy_but_working_path_does_not_flap_to_disconnected() {
+    for seed in 60..63 {
+        let mut net = pair_net(seed);
+        net.loss_permille = 100;
+        net.signal_both();
+        assert!(
+            net.run_until(Duration::from_secs(30), |n| n.both_connected()),
+            "seed {seed}"
+        );
+        net.run_for(Duration::from_secs(300));
+        for p in &net.peers {
+            assert!(
+                !p.states.contains(&IceConnectionState::Disconnected),
+                "seed {seed}: {:?}",
+                p.states
+            );
+        }
+    }
+}
