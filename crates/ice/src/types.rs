@@ -30,7 +30,8 @@ pub struct IceConfig {
     pub rto: Duration,
     /// Retransmission timeout cap.
     pub max_rto: Duration,
-    /// Transmissions of one check before the pair fails.
+    /// Transmissions of one check before it times out (the pair is then
+    /// tried again while no pair works, until `failed_timeout`).
     pub max_check_transmits: u32,
     /// Transmissions of a STUN/TURN server request before giving up.
     pub max_server_transmits: u32,
