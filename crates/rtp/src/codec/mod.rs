@@ -13,13 +13,13 @@
 //! low-overhead OBU streams (each OBU with a size field, as in IVF); the
 //! others are the codec's own frame.
 
-mod av1;
+pub mod av1;
 pub mod dtmf;
-mod h264;
+pub mod h264;
 pub mod red;
-mod simple;
-mod vp8;
-mod vp9;
+pub mod simple;
+pub mod vp8;
+pub mod vp9;
 
 pub use av1::{Av1Depacketizer, Av1Payloader};
 pub use h264::{
@@ -27,8 +27,8 @@ pub use h264::{
     split_annexb as h264_split_annexb, H264Depacketizer, H264Payloader,
 };
 pub use simple::{G711Payloader, OpusPayloader, RawDepacketizer};
-pub use vp8::{Vp8Depacketizer, Vp8Payloader};
-pub use vp9::{Vp9Depacketizer, Vp9Payloader};
+pub use vp8::{keyframe_size as vp8_keyframe_size, Vp8Depacketizer, Vp8Payloader};
+pub use vp9::{parse_frame_info as vp9_frame_info, Vp9Depacketizer, Vp9FrameInfo, Vp9Payloader};
 
 use crate::packet::RtpHeader;
 use crate::Error;

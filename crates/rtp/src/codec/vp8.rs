@@ -108,6 +108,16 @@ pub fn parse_descriptor(p: &[u8]) -> Result<Vp8Descriptor, Error> {
     Ok(d)
 }
 
+/// Width and height of a VP8 keyframe (RFC 6386 §9.1), `None` for interframes.
+pub fn keyframe_size(frame: &[u8]) -> Option<(u16, u16)> {
+    if frame.len() < 10 || frame[0] & 0x01 != 0 || frame[3..6] != [0x9d, 0x01, 0x2a] {
+        return None;
+    }
+    let w = u16::from_le_bytes([frame[6], frame[7]]) & 0x3fff;
+    let h = u16::from_le_bytes([frame[8], frame[9]]) & 0x3fff;
+    Some((w, h))
+}
+
 /// VP8 depacketizer.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Vp8Depacketizer;
@@ -150,6 +160,18 @@ mod tests {
         assert!(!d.is_keyframe(&out[1]));
         assert_eq!(parse_descriptor(&out[0]).unwrap().picture_id, Some(0x7fff));
         assert_eq!(parse_descriptor(&out[1]).unwrap().picture_id, Some(0));
+    }
+
+    #[test]
+    fn keyframe_dimensions() {
+        let key = [
+            0x50, 0x2d, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01, 0xff,
+        ];
+        assert_eq!(keyframe_size(&key), Some((640, 480)));
+        let mut inter = key;
+        inter[0] |= 1;
+        assert_eq!(keyframe_size(&inter), None);
+        assert_eq!(keyframe_size(&key[..5]), None);
     }
 
     #[test]
