@@ -123,6 +123,15 @@ impl Association {
             return;
         }
 
+        if self.ended {
+            // Out of the blue (RFC 9260 §8.4): answer a SHUTDOWN-ACK with a
+            // SHUTDOWN-COMPLETE carrying the reflected tag, so a peer whose
+            // SHUTDOWN-COMPLETE from us was lost can close too.
+            if first_ty == chunk::ty::SHUTDOWN_ACK {
+                self.queue_control_simple(chunk::ty::SHUTDOWN_COMPLETE, 1, &[], h.vtag);
+            }
+            return;
+        }
         let mut had_data = false;
         for raw in RawChunks::new(packet).flatten() {
             if self.ended && raw.ty != chunk::ty::ABORT {

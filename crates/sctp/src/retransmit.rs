@@ -40,7 +40,11 @@ pub struct Sent {
     /// Its state.
     pub state: ChunkState,
     miss: u8,
-    fast_rtx_done: bool,
+    /// Only SACKs newly acknowledging a TSN at or above this one count as
+    /// miss indications: chunks sent after this one's last transmission.
+    /// This lets a lost retransmission be fast-retransmitted again (as
+    /// dcSCTP does) instead of waiting for the T3 timer.
+    miss_floor: u64,
 }
 
 /// What a SACK changed.
@@ -159,7 +163,7 @@ impl RetransmitQueue {
             tx_count: 1,
             state: ChunkState::InFlight,
             miss: 0,
-            fast_rtx_done: false,
+            miss_floor: tsn + 1,
         });
         tsn
     }
@@ -209,6 +213,7 @@ impl RetransmitQueue {
             s.tx_count = s.tx_count.saturating_add(1);
             s.sent_at = now;
             s.miss = 0;
+            s.miss_floor = self.next_tsn;
             self.outstanding += len;
             self.retransmitted += 1;
             if self.rtt_probe == Some(tsn) {
@@ -302,12 +307,11 @@ impl RetransmitQueue {
             if let Some(end) = self.idx(htna) {
                 for i in 0..end {
                     let c = &mut self.q[i];
-                    if c.state != ChunkState::InFlight || c.fast_rtx_done {
+                    if c.state != ChunkState::InFlight || htna < c.miss_floor {
                         continue;
                     }
                     c.miss = c.miss.saturating_add(1);
                     if c.miss >= 3 {
-                        c.fast_rtx_done = true;
                         c.state = ChunkState::ToRetransmit;
                         self.outstanding -= c.frag.data.len();
                         self.rtx.insert(c.tsn);
