@@ -135,7 +135,7 @@ pub struct Association {
     pub(crate) reconfig: Reconfig,
     pub(crate) events: VecDeque<SctpEvent>,
     pub(crate) stats: AssociationStats,
-    pub(crate) rx_stats: HashMap<u16, StreamStats>,
+    pub(crate) rx_stats: HashMap<u16, StreamStats, crate::wire::IntBuildHasher>,
     fwd_scratch: Vec<(u16, bool, u32)>,
 }
 
@@ -199,7 +199,7 @@ impl Association {
             reconfig: Reconfig::default(),
             events: VecDeque::new(),
             stats: AssociationStats::default(),
-            rx_stats: HashMap::new(),
+            rx_stats: HashMap::default(),
             fwd_scratch: Vec::new(),
         }
     }

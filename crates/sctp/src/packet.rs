@@ -56,9 +56,13 @@ pub fn compute_checksum(packet: &[u8]) -> u32 {
     crc32c::crc32c_append(c, &packet[12..])
 }
 
-/// Fills in the checksum field of a finished packet.
+/// Fills in the checksum field of a finished packet (whose checksum field
+/// is still zero, as [`CommonHeader::write`] leaves it).
 pub fn set_checksum(packet: &mut [u8]) {
-    let c = compute_checksum(packet);
+    if let Some(f) = packet.get_mut(8..12) {
+        f.copy_from_slice(&[0; 4]);
+    }
+    let c = crc32c::crc32c(packet);
     if let Some(f) = packet.get_mut(8..12) {
         f.copy_from_slice(&c.to_le_bytes());
     }

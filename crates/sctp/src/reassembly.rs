@@ -16,6 +16,7 @@
 use crate::chunk::Data;
 use crate::config::SctpEvent;
 use crate::tsn::{unwrap16, unwrap32, UNWRAP_BASE};
+use crate::wire::IntBuildHasher;
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -25,6 +26,10 @@ pub enum ReassemblyError {
     /// A message grew beyond the maximum message size.
     TooLarge,
 }
+
+/// Bytes charged per span on top of its data, so that a peer sending many
+/// tiny fragments cannot make us hold far more memory than the window says.
+const SPAN_OVERHEAD: usize = 128;
 
 #[derive(Debug)]
 struct Span {
@@ -70,8 +75,8 @@ pub struct Reassembly {
     /// DATA: spans keyed by first TSN.
     spans: BTreeMap<u64, Span>,
     /// I-DATA: partial messages.
-    partial: HashMap<(u16, bool, u32), Partial>,
-    streams: HashMap<u16, InStream>,
+    partial: HashMap<(u16, bool, u32), Partial, IntBuildHasher>,
+    streams: HashMap<u16, InStream, IntBuildHasher>,
     held: usize,
 }
 
@@ -82,8 +87,8 @@ impl Reassembly {
             interleaved,
             max_message_size,
             spans: BTreeMap::new(),
-            partial: HashMap::new(),
-            streams: HashMap::new(),
+            partial: HashMap::default(),
+            streams: HashMap::default(),
             held: 0,
         }
     }
@@ -156,6 +161,7 @@ impl Reassembly {
                 self.held -= d.payload.len();
                 return Ok(());
             }
+            self.held += SPAN_OVERHEAD;
             let mut data = Vec::with_capacity(if d.is_end() {
                 d.payload.len()
             } else {
@@ -185,6 +191,7 @@ impl Reassembly {
             let follows = map.get(&(last + 1)).is_some_and(|n| !n.begin && same(n));
             if follows {
                 if let Some(next) = map.remove(&(last + 1)) {
+                    self.held -= SPAN_OVERHEAD;
                     if let Some(s) = map.get_mut(&start) {
                         s.data.extend_from_slice(&next.data);
                         s.last = next.last;
@@ -202,7 +209,7 @@ impl Reassembly {
             if self.interleaved {
                 self.partial.remove(&(d.stream_id, unordered, d.mid));
             }
-            self.held -= s.data.len();
+            self.held -= s.data.len() + SPAN_OVERHEAD;
             // The span starts with the first fragment, which carries the PPID
             // (with I-DATA only the first fragment does).
             self.complete(
@@ -313,7 +320,7 @@ impl Reassembly {
                 break;
             }
             let s = e.remove();
-            self.held -= s.data.len();
+            self.held -= s.data.len() + SPAN_OVERHEAD;
         }
         for (sid, ssn) in streams {
             self.skip_ordered(sid, ssn as u32, out);
@@ -332,7 +339,11 @@ impl Reassembly {
             self.partial.retain(|&(s, u, m), p| {
                 let drop = s == sid && u == unordered && (mid.wrapping_sub(m) as i32) >= 0;
                 if drop {
-                    freed += p.spans.values().map(|s| s.data.len()).sum::<usize>();
+                    freed += p
+                        .spans
+                        .values()
+                        .map(|s| s.data.len() + SPAN_OVERHEAD)
+                        .sum::<usize>();
                 }
                 !drop
             });

@@ -10,6 +10,7 @@
 
 use crate::chunk::data_flags;
 use crate::config::{SctpEvent, SendOptions, StreamStats};
+use crate::wire::IntBuildHasher;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -74,7 +75,7 @@ impl OutStream {
 /// All outgoing streams and the scheduler.
 #[derive(Debug, Default)]
 pub struct SendQueue {
-    streams: HashMap<u16, OutStream>,
+    streams: HashMap<u16, OutStream, IntBuildHasher>,
     ring: VecDeque<u16>,
     turn_used: u32,
     total_bytes: usize,

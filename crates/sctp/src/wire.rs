@@ -165,6 +165,42 @@ pub fn validate_tlvs(b: &[u8]) -> Option<usize> {
     Some(n)
 }
 
+/// A fast, non-cryptographic hasher for the small integer keys of the
+/// per-stream maps (stream ids, message ids). Keys come from the peer, but
+/// the maps are bounded by the negotiated stream count and the receive
+/// buffer, so hash flooding can only cost time within those bounds.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(v as u64);
+    }
+    fn write_u16(&mut self, v: u16) {
+        self.write_u64(v as u64);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+}
+
+/// `BuildHasher` for [`IntHasher`].
+pub type IntBuildHasher = std::hash::BuildHasherDefault<IntHasher>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
