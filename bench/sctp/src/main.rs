@@ -80,6 +80,8 @@ fn run_ours(s: &Scenario, zero_checksum: bool) -> Duration {
     let mut received = 0usize;
     let mut connected = false;
     let mut start = t0;
+    let mut slept = Duration::ZERO;
+    let mut sleeps = 0u32;
     loop {
         let now = Instant::now();
         while let Some(e) = a.poll_event() {
@@ -120,7 +122,13 @@ fn run_ours(s: &Scenario, zero_checksum: bool) -> Duration {
         }
         if received >= s.total {
             if std::env::var_os("SCTP_BENCH_STATS").is_some() {
-                eprintln!("sender {:?}\nreceiver {:?}", a.stats(), b.stats());
+                eprintln!(
+                    "sender {:?}\nreceiver {:?}\nslept {:?} in {} sleeps",
+                    a.stats(),
+                    b.stats(),
+                    slept,
+                    sleeps
+                );
             }
             return start.elapsed();
         }
@@ -129,7 +137,18 @@ fn run_ours(s: &Scenario, zero_checksum: bool) -> Duration {
                 .into_iter()
                 .flatten()
                 .min();
+            let t = Instant::now();
+            if std::env::var_os("SCTP_BENCH_STATS").is_some() && sleeps < 5 {
+                eprintln!(
+                    "sleep: a {:?} b {:?} outstanding {:?}",
+                    a.poll_timeout().map(|x| x - t),
+                    b.poll_timeout().map(|x| x - t),
+                    a.stats().cwnd
+                );
+            }
             sleep_until(next);
+            slept += t.elapsed();
+            sleeps += 1;
             let now = Instant::now();
             a.handle_timeout(now);
             b.handle_timeout(now);

@@ -885,6 +885,7 @@ impl Association {
             self.drain_abandoned();
             self.forward_tsn_due |= self.rtx.forward_tsn_needed;
         }
+        let mut last_flags = None;
         if !self.rtx.has_retransmissions() {
             loop {
                 let mut room = (limit - pos).saturating_sub(hdr) & !3;
@@ -901,8 +902,16 @@ impl Association {
                     break;
                 };
                 let tsn = self.rtx.add(now, frag);
+                last_flags = Some(pos + 1);
                 pos += self.write_chunk_for(tsn, &mut buf[pos..limit]);
                 wrote_data = true;
+            }
+        }
+        // The window is full: ask for an immediate SACK (RFC 7053) so the
+        // peer's delayed-ack timer cannot hold the transfer up.
+        if let Some(at) = last_flags {
+            if !self.rtx.can_send_new(1) {
+                buf[at] |= chunk::data_flags::IMMEDIATE;
             }
         }
         if wrote_data && self.timers.t3.is_none() {

@@ -133,6 +133,7 @@ impl Association {
             return;
         }
         let mut had_data = false;
+        let had_gaps = self.rcv.has_gaps();
         for raw in RawChunks::new(packet).flatten() {
             if self.ended && raw.ty != chunk::ty::ABORT {
                 break;
@@ -248,6 +249,10 @@ impl Association {
             }
         }
         if had_data {
+            // A packet that fills (part of) a gap is acknowledged at once
+            // (RFC 9260 §6.7), so the sender's recovery is not held up by
+            // the delayed-ack timer.
+            self.sack_needed |= had_gaps;
             self.after_data(now);
         }
     }
@@ -289,6 +294,9 @@ impl Association {
             self.stats.data_dropped_limits += 1;
             self.sack_needed = true;
             return true;
+        }
+        if d.flags & chunk::data_flags::IMMEDIATE != 0 {
+            self.sack_needed = true;
         }
         match self.rcv.observe(tsn) {
             Observed::New => {}
