@@ -15,6 +15,7 @@ pub mod error;
 pub mod jsep;
 mod peer;
 pub mod transceiver;
+pub mod transport;
 
 pub use config::{BundlePolicy, Configuration, IceServer, IceTransportPolicy, RtcpMuxPolicy};
 pub use description::{

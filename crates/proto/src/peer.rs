@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use crate::certificate::{Certificate, CertificateParams};
 use crate::codecs::{self, Codec, HeaderExtension};
 use crate::config::{BundlePolicy, Configuration};
+use crate::dcep::ChannelId;
 use crate::description::{
     Direction, IceCandidateInit, IceConnectionState, IceGatheringState, MediaKind,
     PeerConnectionState, SdpType, SessionDescription, SignalingState,
@@ -18,6 +19,7 @@ use crate::jsep::Slot;
 use crate::transceiver::{
     validate_send_encodings, Encoding, Receiver, Sender, Track, Transceiver, TransceiverId,
 };
+use crate::transport::Transport;
 
 /// `RTCOfferOptions` (with the legacy members).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,6 +96,32 @@ pub enum Event {
     IceConnectionStateChange(IceConnectionState),
     /// `connectionstatechange`.
     ConnectionStateChange(PeerConnectionState),
+    /// `datachannel`: the peer opened a channel (already open).
+    DataChannel(ChannelId),
+    /// A channel's `open` event.
+    DataChannelOpen(ChannelId),
+    /// A channel's `message` event.
+    DataChannelMessage {
+        /// The channel.
+        channel: ChannelId,
+        /// Binary (`ArrayBuffer`) or string.
+        binary: bool,
+        /// The payload (UTF-8 for strings).
+        data: Vec<u8>,
+    },
+    /// A channel's `bufferedamountlow` event.
+    DataChannelBufferedAmountLow(ChannelId),
+    /// A channel's `error` event (`RTCErrorEvent`), with the error name or detail.
+    DataChannelError {
+        /// The channel.
+        channel: ChannelId,
+        /// Error name or `errorDetail`.
+        error: &'static str,
+    },
+    /// A channel's `closing` event.
+    DataChannelClosing(ChannelId),
+    /// A channel's `close` event.
+    DataChannelClose(ChannelId),
 }
 
 #[derive(Debug, Clone)]
@@ -205,6 +233,8 @@ pub struct PeerConnection {
     next_transceiver_id: u32,
     cname: String,
     identity: Option<String>,
+    transport: Transport,
+    remote_candidates_dirty: bool,
 }
 
 impl PeerConnection {
@@ -236,7 +266,6 @@ impl PeerConnection {
             })?;
         Ok(PeerConnection {
             config,
-            certificate,
             fingerprint,
             signaling_state: SignalingState::Stable,
             closed: false,
@@ -272,6 +301,9 @@ impl PeerConnection {
             next_transceiver_id: 0,
             cname: random_string(16, &ICE_CHARS[..62]),
             identity: None,
+            transport: Transport::new(certificate.clone()),
+            remote_candidates_dirty: false,
+            certificate,
         })
     }
 
@@ -470,6 +502,7 @@ impl PeerConnection {
 }
 
 mod apply;
+mod datachannel;
 mod media;
 mod negotiation;
 mod offer_answer;

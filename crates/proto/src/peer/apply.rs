@@ -195,6 +195,7 @@ impl PeerConnection {
     /// `setRemoteDescription(description)`.
     pub fn set_remote_description(&mut self, desc: SessionDescription) -> Result<()> {
         self.check_open()?;
+        self.remote_candidates_dirty = true;
         match desc.sdp_type {
             SdpType::Rollback => self.rollback_remote(),
             SdpType::Offer => {
@@ -655,6 +656,7 @@ impl PeerConnection {
             .any(|(i, l)| *i == index && *l == line)
         {
             self.remote_candidates.push((index, line));
+            self.remote_candidates_dirty = true;
         }
         Ok(Some((index, parsed)))
     }

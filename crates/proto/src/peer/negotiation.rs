@@ -139,6 +139,7 @@ impl PeerConnection {
             return;
         }
         self.closed = true;
+        self.transport.close();
         self.signaling_state = SignalingState::Closed;
         self.ice_connection_state = IceConnectionState::Closed;
         self.connection_state = PeerConnectionState::Closed;

@@ -1,0 +1,204 @@
+//! Data channels (webrtc-pc §6.1–6.2) and the transport verbs of the core:
+//! the async layer feeds datagrams and time in, and takes datagrams and
+//! events out, exactly as for every sans-IO machine in this project.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::*;
+use crate::dcep::{ChannelInfo, DataChannelEvent, DataChannelInit, DcepError};
+use crate::transport::{Transmit, Transport, TransportEvent};
+
+fn dcep_error(e: DcepError) -> Error {
+    let kind = match e.w3c_name() {
+        "TypeError" => ErrorKind::TypeError,
+        "OperationError" => ErrorKind::OperationError,
+        _ => ErrorKind::InvalidStateError,
+    };
+    Error::new(kind, e.to_string())
+}
+
+impl PeerConnection {
+    /// `createDataChannel(label, dataChannelDict)`: the W3C checks, then the
+    /// channel is registered; it opens once SCTP is up (the first one makes
+    /// negotiation needed).
+    pub fn create_data_channel(&mut self, label: &str, init: DataChannelInit) -> Result<ChannelId> {
+        self.check_open()?;
+        if init.id == Some(u16::MAX) {
+            return Err(Error::type_error("id 65535 is not a valid stream id"));
+        }
+        let id = self
+            .transport
+            .channels_mut()
+            .create_channel(label, init)
+            .map_err(dcep_error)?;
+        self.note_data_channel()?;
+        self.transport.flush();
+        self.pull_transport_events();
+        Ok(id)
+    }
+
+    /// A data channel's attributes and counters.
+    pub fn data_channel(&self, id: ChannelId) -> Option<&ChannelInfo> {
+        self.transport.channels().channel(id)
+    }
+
+    /// `RTCSctpTransport.maxMessageSize`: the largest message `send` takes.
+    pub fn max_message_size(&self) -> usize {
+        self.transport.channels().max_message_size()
+    }
+
+    /// `channel.send(data)`: `InvalidStateError` when the channel is not
+    /// open, `TypeError` when the message is larger than the peer accepts.
+    pub fn send_data(&mut self, id: ChannelId, data: &[u8], binary: bool) -> Result<()> {
+        self.transport
+            .channels_mut()
+            .send(id, data, binary)
+            .map_err(dcep_error)?;
+        self.transport.flush();
+        self.pull_transport_events();
+        Ok(())
+    }
+
+    /// `channel.close()`.
+    pub fn close_data_channel(&mut self, id: ChannelId) {
+        self.transport.channels_mut().close(id);
+        self.transport.flush();
+        self.pull_transport_events();
+    }
+
+    /// `channel.bufferedAmountLowThreshold = bytes`.
+    pub fn set_buffered_amount_low_threshold(&mut self, id: ChannelId, bytes: u64) {
+        self.transport
+            .channels_mut()
+            .set_buffered_amount_low_threshold(id, bytes);
+    }
+
+    /// The transport (ICE, DTLS, SCTP state and counters).
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Registers one local UDP socket as a host candidate; it is signaled as
+    /// an `icecandidate` event. Does nothing before a local description.
+    pub fn add_host_candidate(&mut self, now: Instant, addr: SocketAddr) {
+        self.sync_transport(now);
+        if self.closed {
+            return;
+        }
+        if let Some(line) = self.transport.add_host(addr) {
+            self.add_local_candidate(line);
+        }
+    }
+
+    /// Every local socket has been registered.
+    pub fn end_of_local_candidates(&mut self, now: Instant) {
+        self.sync_transport(now);
+        self.transport.end_of_local_candidates();
+        self.transport.flush();
+        self.pull_transport_events();
+    }
+
+    /// One datagram arrived on the socket bound to `local`.
+    pub fn handle_receive(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        self.sync_transport(now);
+        self.transport.handle_receive(now, local, remote, data);
+        self.pull_transport_events();
+    }
+
+    /// Runs due timers, and applies what signaling changed since the last
+    /// call (the async layer calls this after every API call too).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.sync_transport(now);
+        self.transport.handle_timeout(now);
+        self.pull_transport_events();
+    }
+
+    /// When [`PeerConnection::handle_timeout`] should next run.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.transport.poll_timeout()
+    }
+
+    /// The next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transport.poll_transmit()
+    }
+
+    /// Brings the transport up to date with the descriptions: ICE starts
+    /// with the local credentials, the negotiated parameters and remote
+    /// candidates are handed over.
+    fn sync_transport(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if !self.transport.ice_started() {
+            if let Some(local) = self.local_applied() {
+                let controlling = local.desc.sdp_type == SdpType::Offer;
+                let (u, p) = (self.ice_ufrag.clone(), self.ice_pwd.clone());
+                self.transport.start_ice(&u, &p, controlling, now);
+            }
+        }
+        if !self.transport.ice_started() {
+            return;
+        }
+        if !self.transport.is_configured() {
+            if let Some(params) = self.transport_parameters() {
+                self.transport.configure(params, now);
+                self.remote_candidates_dirty = true;
+            }
+        }
+        if self.transport.is_configured() && self.remote_candidates_dirty {
+            self.remote_candidates_dirty = false;
+            for (_, c) in self.remote_candidates() {
+                self.transport.add_remote_candidate(&c.to_string());
+            }
+            if self.remote_end_of_candidates {
+                self.transport.end_of_remote_candidates();
+            }
+        }
+    }
+
+    /// Turns transport events into W3C events.
+    fn pull_transport_events(&mut self) {
+        while let Some(e) = self.transport.poll_event() {
+            match e {
+                TransportEvent::LocalCandidate(line) => self.add_local_candidate(line),
+                TransportEvent::GatheringComplete => self.local_gathering_complete(),
+                TransportEvent::IceConnectionState(s) => self.set_ice_connection_state(s),
+                TransportEvent::ConnectionState(s) => self.set_connection_state(s),
+                TransportEvent::DataChannel(e) => {
+                    let event = match e {
+                        DataChannelEvent::ChannelOpened(id) => Event::DataChannel(id),
+                        DataChannelEvent::Open(id) => Event::DataChannelOpen(id),
+                        DataChannelEvent::Message {
+                            channel,
+                            binary,
+                            data,
+                        } => Event::DataChannelMessage {
+                            channel,
+                            binary,
+                            data,
+                        },
+                        DataChannelEvent::Closing(id) => Event::DataChannelClosing(id),
+                        DataChannelEvent::Closed(id) => Event::DataChannelClose(id),
+                        DataChannelEvent::BufferedAmountLow(id) => {
+                            Event::DataChannelBufferedAmountLow(id)
+                        }
+                        DataChannelEvent::Error { channel, error } => {
+                            Event::DataChannelError { channel, error }
+                        }
+                    };
+                    if !self.closed {
+                        self.events.push_back(event);
+                    }
+                }
+            }
+        }
+    }
+}

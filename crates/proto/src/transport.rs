@@ -1,0 +1,632 @@
+//! The secure transport of one connection, sans-IO: ICE, DTLS, SCTP and the
+//! data channels, wired together.
+//!
+//! ```text
+//! datagram ──► demux by first byte (RFC 7983)
+//!                ├─ 0..=3     STUN ──► IceAgent (checks, consent)
+//!                ├─ 20..=63   DTLS ──► DtlsTransport ──► Association ──► DataChannelRegistry
+//!                └─ 128..=191 SRTP/SRTCP: no media yet, dropped and counted
+//! ```
+//!
+//! [`Transport`] owns the four state machines and moves data between them in
+//! [`Transport::handle_receive`] and [`Transport::handle_timeout`]: DTLS
+//! application data goes into SCTP, SCTP packets (sized to fit one DTLS
+//! record in one datagram) go out through DTLS and ICE, DCEP actions become
+//! SCTP sends and stream resets, SCTP messages become data channel events.
+//!
+//! The life of a transport follows the negotiation (driven by
+//! `proto::PeerConnection`):
+//! 1. [`Transport::start_ice`] once a local description is applied, with its
+//!    ICE credentials; the caller registers sockets ([`Transport::add_host`])
+//!    and ends gathering ([`Transport::end_of_local_candidates`]).
+//! 2. [`Transport::configure`] once the answer is applied (remote ICE
+//!    credentials, fingerprints, DTLS role, SCTP port and size).
+//! 3. DTLS starts with the negotiated role when ICE selects a pair; SCTP
+//!    starts when DTLS is connected; channels open when SCTP is.
+//!
+//! The W3C `iceConnectionState` and `connectionState` are derived here from
+//! the ICE and DTLS states (webrtc-pc §4.4.3, §4.4.4).
+
+use std::collections::{HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+pub use rtcpeer_ice::Transmit;
+use rtcpeer_ice::{Candidate, Datagram, IceAgent, IceConfig, IceEvent, Protocol};
+use rtcpeer_sctp::{Association, SctpConfig, SctpEvent};
+
+use crate::certificate::{Certificate, FingerprintAlgorithm, RemoteFingerprint};
+use crate::dcep::{self, DataChannelEvent, DataChannelRegistry, SctpAction};
+use crate::description::{IceConnectionState, PeerConnectionState};
+use crate::dtls::{DtlsConfig, DtlsEvent, DtlsState, DtlsTransport};
+use crate::peer::{DtlsRole, TransportParameters};
+
+#[cfg(test)]
+mod tests;
+
+/// What the transport tells its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransportEvent {
+    /// A candidate the ICE agent gathered (server-reflexive, relayed), as an
+    /// SDP `candidate:` line.
+    LocalCandidate(String),
+    /// ICE gathering finished.
+    GatheringComplete,
+    /// The W3C `iceConnectionState` changed.
+    IceConnectionState(IceConnectionState),
+    /// The W3C `connectionState` changed.
+    ConnectionState(PeerConnectionState),
+    /// Something happened to a data channel.
+    DataChannel(DataChannelEvent),
+}
+
+/// Datagrams and inputs the transport dropped (untrusted input never panics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransportCounters {
+    /// SRTP/SRTCP datagrams (first byte 128..=191): no media support yet.
+    pub srtp_dropped: u64,
+    /// Datagrams whose first byte matches no protocol (RFC 7983), or empty.
+    pub unknown_dropped: u64,
+    /// Remote candidates that did not parse or were refused by ICE.
+    pub bad_remote_candidates: u64,
+    /// SCTP packets DTLS refused to send (not connected).
+    pub sctp_send_failures: u64,
+}
+
+/// The ICE + DTLS + SCTP + data channel stack of one connection. See the
+/// [module docs](self).
+pub struct Transport {
+    ice: Option<IceAgent>,
+    dtls: DtlsTransport,
+    sctp: Option<Association>,
+    channels: DataChannelRegistry,
+    params: Option<TransportParameters>,
+    fed_remote: HashSet<String>,
+    out: VecDeque<Transmit>,
+    events: VecDeque<TransportEvent>,
+    ice_state: IceConnectionState,
+    connection_state: PeerConnectionState,
+    counters: TransportCounters,
+    now: Option<Instant>,
+    next_local_pref: u16,
+    buf: Vec<u8>,
+    closed: bool,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("ice_state", &self.ice_state)
+            .field("dtls_state", &self.dtls.state())
+            .field("sctp", &self.sctp.as_ref().map(|s| s.state()))
+            .field("connection_state", &self.connection_state)
+            .field("counters", &self.counters)
+            .finish()
+    }
+}
+
+/// The DCEP registry's role type from the negotiated DTLS role.
+fn dcep_role(role: DtlsRole) -> dcep::DtlsRole {
+    match role {
+        DtlsRole::Client => dcep::DtlsRole::Client,
+        DtlsRole::Server => dcep::DtlsRole::Server,
+    }
+}
+
+fn ice_state_to_w3c(s: rtcpeer_ice::IceConnectionState) -> IceConnectionState {
+    use rtcpeer_ice::IceConnectionState as I;
+    match s {
+        I::New => IceConnectionState::New,
+        I::Checking => IceConnectionState::Checking,
+        I::Connected => IceConnectionState::Connected,
+        I::Completed => IceConnectionState::Completed,
+        I::Failed => IceConnectionState::Failed,
+        I::Disconnected => IceConnectionState::Disconnected,
+        I::Closed => IceConnectionState::Closed,
+    }
+}
+
+/// `RTCPeerConnectionState` from the ICE and DTLS transport states, by the
+/// table of webrtc-pc §4.4.4 (one ICE and one DTLS transport, as with BUNDLE).
+pub fn connection_state(ice: IceConnectionState, dtls: DtlsState) -> PeerConnectionState {
+    use IceConnectionState as I;
+    if ice == I::Failed || dtls == DtlsState::Failed {
+        return PeerConnectionState::Failed;
+    }
+    if ice == I::Disconnected {
+        return PeerConnectionState::Disconnected;
+    }
+    let ice_up = matches!(ice, I::Connected | I::Completed);
+    if ice_up && dtls == DtlsState::Connected {
+        return PeerConnectionState::Connected;
+    }
+    if ice == I::New && matches!(dtls, DtlsState::New | DtlsState::Closed) {
+        return PeerConnectionState::New;
+    }
+    if ice == I::Closed {
+        return PeerConnectionState::Closed;
+    }
+    PeerConnectionState::Connecting
+}
+
+impl Transport {
+    /// A transport with our certificate; ICE starts with [`Transport::start_ice`].
+    pub fn new(certificate: Certificate) -> Transport {
+        Transport {
+            ice: None,
+            dtls: DtlsTransport::new(certificate, DtlsConfig::default()),
+            sctp: None,
+            channels: DataChannelRegistry::default(),
+            params: None,
+            fed_remote: HashSet::new(),
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+            ice_state: IceConnectionState::New,
+            connection_state: PeerConnectionState::New,
+            counters: TransportCounters::default(),
+            now: None,
+            next_local_pref: 65_535,
+            buf: vec![0; 1_500],
+            closed: false,
+        }
+    }
+
+    /// Creates the ICE agent with our credentials from the local description.
+    /// Does nothing when ICE already runs.
+    pub fn start_ice(&mut self, ufrag: &str, pwd: &str, controlling: bool, now: Instant) {
+        if self.ice.is_some() || self.closed {
+            return;
+        }
+        self.now = Some(now);
+        self.ice = Some(IceAgent::new(
+            IceConfig {
+                controlling,
+                local_ufrag: Some(ufrag.to_string()),
+                local_pwd: Some(pwd.to_string()),
+                ..IceConfig::default()
+            },
+            now,
+        ));
+    }
+
+    /// Whether ICE runs (a local description was applied).
+    pub fn ice_started(&self) -> bool {
+        self.ice.is_some()
+    }
+
+    /// Registers one local UDP socket as a host candidate and returns its SDP
+    /// `candidate:` line, or `None` before ICE started or when refused.
+    pub fn add_host(&mut self, addr: SocketAddr) -> Option<String> {
+        let ice = self.ice.as_mut()?;
+        let pref = self.next_local_pref;
+        self.next_local_pref = self.next_local_pref.saturating_sub(1);
+        ice.add_local_candidate(Candidate::host(addr, Protocol::Udp, pref))
+            .ok()?;
+        ice.local_candidates()
+            .into_iter()
+            .find(|c| c.address == addr && c.protocol == Protocol::Udp)
+            .map(|c| c.to_string())
+    }
+
+    /// Every local socket has been added.
+    pub fn end_of_local_candidates(&mut self) {
+        if let Some(ice) = self.ice.as_mut() {
+            ice.end_of_local_candidates();
+        }
+    }
+
+    /// Whether [`Transport::configure`] was called.
+    pub fn is_configured(&self) -> bool {
+        self.params.is_some()
+    }
+
+    /// Applies what the negotiation decided. Later calls with other values
+    /// (a renegotiation) update the remote fingerprints only.
+    pub fn configure(&mut self, params: TransportParameters, now: Instant) {
+        self.now = Some(now);
+        let fingerprints: Vec<RemoteFingerprint> = params
+            .remote_fingerprints
+            .iter()
+            .filter_map(|(alg, bytes)| {
+                Some(RemoteFingerprint {
+                    algorithm: FingerprintAlgorithm::from_name(alg)?,
+                    bytes: bytes.clone(),
+                })
+            })
+            .collect();
+        if self.params.is_none() {
+            if let Some(ice) = self.ice.as_mut() {
+                ice.set_remote_credentials(&params.remote_ufrag, &params.remote_pwd);
+                if params.remote_ice_lite {
+                    ice.set_remote_ice_lite(true);
+                }
+            }
+            self.channels.set_dtls_role(dcep_role(params.dtls_role));
+            if let Some((_, max)) = params.sctp {
+                let max = if max == 0 { usize::MAX } else { max as usize };
+                self.channels.set_max_message_size(max);
+            }
+        }
+        self.dtls.set_remote_fingerprints(fingerprints);
+        self.params = Some(params);
+        self.pump(now);
+    }
+
+    /// Adds a remote candidate (an SDP `candidate:` line, with or without
+    /// `a=`). Duplicates are ignored; unparsable ones are counted.
+    pub fn add_remote_candidate(&mut self, line: &str) {
+        let line = line.trim().trim_start_matches("a=");
+        let Some(ice) = self.ice.as_mut() else {
+            return;
+        };
+        if !self.fed_remote.insert(line.to_string()) {
+            return;
+        }
+        match Candidate::parse(line) {
+            Ok(c) if c.protocol == Protocol::Udp && c.component == 1 => {
+                if ice.add_remote_candidate(c).is_err() {
+                    self.counters.bad_remote_candidates += 1;
+                }
+            }
+            Ok(_) => {} // TCP and RTCP-component candidates: not used (rtcp-mux, UDP only).
+            Err(_) => self.counters.bad_remote_candidates += 1,
+        }
+    }
+
+    /// The remote side sent `end-of-candidates`.
+    pub fn end_of_remote_candidates(&mut self) {
+        if let Some(ice) = self.ice.as_mut() {
+            ice.end_of_remote_candidates();
+        }
+    }
+
+    /// The data channels (create, send and close go through here).
+    pub fn channels(&self) -> &DataChannelRegistry {
+        &self.channels
+    }
+
+    /// Mutable access to the data channels; call [`Transport::flush`] after.
+    pub fn channels_mut(&mut self) -> &mut DataChannelRegistry {
+        &mut self.channels
+    }
+
+    /// Moves whatever the registry queued into SCTP and out, at the last time
+    /// the transport was given (API calls carry no clock).
+    pub fn flush(&mut self) {
+        if let Some(now) = self.now {
+            self.pump(now);
+        } else {
+            self.drain_channel_events();
+        }
+    }
+
+    /// Counters of dropped input.
+    pub fn counters(&self) -> TransportCounters {
+        self.counters
+    }
+
+    /// The current W3C `iceConnectionState`.
+    pub fn ice_connection_state(&self) -> IceConnectionState {
+        self.ice_state
+    }
+
+    /// The current W3C `connectionState`.
+    pub fn connection_state(&self) -> PeerConnectionState {
+        self.connection_state
+    }
+
+    /// The DTLS transport (state, stats, keys).
+    pub fn dtls(&self) -> &DtlsTransport {
+        &self.dtls
+    }
+
+    /// The ICE agent, once started.
+    pub fn ice(&self) -> Option<&IceAgent> {
+        self.ice.as_ref()
+    }
+
+    /// The SCTP association, once DTLS is connected.
+    pub fn sctp(&self) -> Option<&Association> {
+        self.sctp.as_ref()
+    }
+
+    /// One received datagram: `local` is the socket it arrived on.
+    pub fn handle_receive(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        self.now = Some(now);
+        if self.closed {
+            return;
+        }
+        let Some(ice) = self.ice.as_mut() else {
+            self.counters.unknown_dropped += 1;
+            return;
+        };
+        let d = Datagram {
+            local,
+            remote,
+            proto: Protocol::Udp,
+            data,
+        };
+        // STUN is consumed by ICE; the rest comes back (unwrapped from TURN).
+        if let Some(r) = ice.handle_receive(now, d) {
+            match r.data.first() {
+                Some(20..=63) => self.dtls.handle_receive(now, r.data),
+                Some(128..=191) => self.counters.srtp_dropped += 1,
+                _ => self.counters.unknown_dropped += 1,
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Runs every timer that is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = Some(now);
+        if let Some(ice) = self.ice.as_mut() {
+            if ice.poll_timeout().is_some_and(|t| t <= now) {
+                ice.handle_timeout(now);
+            }
+        }
+        if self.dtls.poll_timeout().is_some_and(|t| t <= now) {
+            self.dtls.handle_timeout(now);
+        }
+        if let Some(sctp) = self.sctp.as_mut() {
+            if sctp.poll_timeout().is_some_and(|t| t <= now) {
+                sctp.handle_timeout(now);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// When [`Transport::handle_timeout`] should next run.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.ice.as_ref().and_then(|i| i.poll_timeout()),
+            self.dtls.poll_timeout(),
+            self.sctp.as_ref().and_then(|s| s.poll_timeout()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.out.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<TransportEvent> {
+        self.events.pop_front()
+    }
+
+    /// Closes everything: SCTP aborts, DTLS sends `close_notify`, ICE stops.
+    /// The last datagrams are still in [`Transport::poll_transmit`].
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        let now = self.now;
+        if let (Some(sctp), Some(now)) = (self.sctp.as_mut(), now) {
+            sctp.abort(now);
+            Self::sctp_out(sctp, &mut self.dtls, &mut self.buf, now, &mut self.counters);
+        }
+        self.channels.handle_sctp_closed(false);
+        while self.channels.poll_event().is_some() {}
+        self.dtls.close();
+        self.dtls_out();
+        if let (Some(ice), Some(now)) = (self.ice.as_mut(), now) {
+            ice.close(now);
+        }
+        self.closed = true;
+    }
+
+    fn dtls_out(&mut self) {
+        while let Some(d) = self.dtls.poll_transmit() {
+            if let Some(t) = self.ice.as_mut().and_then(|i| i.send(&d)) {
+                self.out.push_back(t);
+            }
+        }
+    }
+
+    /// Writes every packet SCTP has ready into DTLS records.
+    fn sctp_out(
+        sctp: &mut Association,
+        dtls: &mut DtlsTransport,
+        buf: &mut Vec<u8>,
+        now: Instant,
+        counters: &mut TransportCounters,
+    ) -> bool {
+        let max = dtls.max_application_data_len();
+        if buf.len() < max {
+            buf.resize(max, 0);
+        }
+        let mut any = false;
+        while let Some(n) = sctp.poll_transmit(now, &mut buf[..max]) {
+            any = true;
+            if dtls.send_application_data(&buf[..n]).is_err() {
+                counters.sctp_send_failures += 1;
+            }
+        }
+        any
+    }
+
+    /// Moves data and events between the layers until nothing moves.
+    fn pump(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        for _ in 0..64 {
+            let mut moved = false;
+            // ICE: events and its own datagrams.
+            if let Some(ice) = self.ice.as_mut() {
+                while let Some(e) = ice.poll_event() {
+                    moved = true;
+                    match e {
+                        IceEvent::LocalCandidate(c) => {
+                            self.events
+                                .push_back(TransportEvent::LocalCandidate(c.to_string()));
+                        }
+                        IceEvent::GatheringComplete => {
+                            self.events.push_back(TransportEvent::GatheringComplete);
+                        }
+                        IceEvent::ConnectionStateChange(s) => {
+                            self.ice_state = ice_state_to_w3c(s);
+                            self.events
+                                .push_back(TransportEvent::IceConnectionState(self.ice_state));
+                        }
+                        _ => {}
+                    }
+                }
+                while let Some(t) = ice.poll_transmit(now) {
+                    self.out.push_back(t);
+                }
+            }
+            // DTLS starts once ICE has a pair and the role is known.
+            let ice_up = matches!(
+                self.ice_state,
+                IceConnectionState::Connected | IceConnectionState::Completed
+            );
+            if ice_up && self.dtls.state() == DtlsState::New {
+                if let Some(p) = &self.params {
+                    let role = dcep_role(p.dtls_role);
+                    if self.dtls.start(role, now).is_ok() {
+                        moved = true;
+                    }
+                }
+            }
+            while let Some(e) = self.dtls.poll_event() {
+                moved = true;
+                match e {
+                    DtlsEvent::Connected => self.start_sctp(now),
+                    DtlsEvent::ApplicationData(d) => {
+                        if let Some(sctp) = self.sctp.as_mut() {
+                            sctp.handle_receive(now, &d);
+                        }
+                    }
+                    DtlsEvent::Closed | DtlsEvent::Failed(_) => {
+                        let failed = matches!(e, DtlsEvent::Failed(_));
+                        self.channels.handle_sctp_closed(failed);
+                    }
+                    DtlsEvent::KeyingMaterial(_) => {}
+                }
+            }
+            // DCEP actions into SCTP.
+            if let Some(sctp) = self.sctp.as_mut() {
+                while let Some(a) = self.channels.poll_transmit() {
+                    moved = true;
+                    match a {
+                        SctpAction::Send(m) => {
+                            let o = m.header.options;
+                            let opts = rtcpeer_sctp::SendOptions {
+                                ordered: o.ordered,
+                                max_retransmits: o.max_retransmits(),
+                                lifetime: o.lifetime(),
+                                priority: o.priority,
+                            };
+                            let _ = sctp.send(
+                                now,
+                                m.header.stream_id,
+                                m.header.ppid.value(),
+                                &m.payload,
+                                opts,
+                            );
+                        }
+                        SctpAction::ResetStream(s) => sctp.reset_streams(now, &[s]),
+                    }
+                }
+                if Self::sctp_out(sctp, &mut self.dtls, &mut self.buf, now, &mut self.counters) {
+                    moved = true;
+                }
+                while let Some(e) = sctp.poll_event() {
+                    moved = true;
+                    match e {
+                        SctpEvent::Connected => {
+                            let (o, i) = sctp.stream_counts();
+                            self.channels.set_max_streams(o.min(i));
+                            self.channels.handle_sctp_connected();
+                        }
+                        SctpEvent::Message {
+                            stream_id,
+                            ppid,
+                            data,
+                        } => self.channels.handle_message(stream_id, ppid, &data),
+                        SctpEvent::StreamReset { stream_ids } => {
+                            for s in stream_ids {
+                                self.channels.handle_stream_reset(s);
+                            }
+                        }
+                        SctpEvent::OutgoingStreamsReset { stream_ids } => {
+                            for s in stream_ids {
+                                self.channels.handle_outgoing_reset_done(s);
+                            }
+                        }
+                        SctpEvent::Closed => self.channels.handle_sctp_closed(false),
+                        SctpEvent::Aborted { .. } => self.channels.handle_sctp_closed(true),
+                        _ => {}
+                    }
+                }
+                // bufferedAmount: what SCTP has not sent yet.
+                let pending: Vec<(u16, u64)> = self
+                    .channels
+                    .channels()
+                    .filter(|(_, c)| c.buffered_amount > 0)
+                    .filter_map(|(_, c)| Some((c.stream_id?, c.buffered_amount)))
+                    .collect();
+                for (stream, ours) in pending {
+                    let left = sctp.buffered_amount(stream) as u64;
+                    if left < ours {
+                        self.channels
+                            .handle_bytes_transmitted(stream, (ours - left) as usize);
+                    }
+                }
+            }
+            self.dtls_out();
+            self.drain_channel_events();
+            self.update_connection_state();
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn drain_channel_events(&mut self) {
+        while let Some(e) = self.channels.poll_event() {
+            self.events.push_back(TransportEvent::DataChannel(e));
+        }
+    }
+
+    fn start_sctp(&mut self, now: Instant) {
+        if self.sctp.is_some() {
+            return;
+        }
+        let Some((remote_port, max)) = self.params.as_ref().and_then(|p| p.sctp) else {
+            return;
+        };
+        let config = SctpConfig {
+            remote_port,
+            max_packet_size: self.dtls.max_application_data_len(),
+            max_message_size: if max == 0 {
+                crate::peer::MAX_MESSAGE_SIZE as usize
+            } else {
+                (max as usize).max(crate::peer::MAX_MESSAGE_SIZE as usize)
+            },
+            ..SctpConfig::default()
+        };
+        let mut sctp = Association::new(config, now);
+        sctp.connect(now);
+        self.sctp = Some(sctp);
+    }
+
+    fn update_connection_state(&mut self) {
+        let s = connection_state(self.ice_state, self.dtls.state());
+        if s != self.connection_state {
+            self.connection_state = s;
+            self.events.push_back(TransportEvent::ConnectionState(s));
+        }
+    }
+}
