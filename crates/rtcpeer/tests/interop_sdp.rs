@@ -376,7 +376,8 @@ const OFFERED: [(MediaKind, Direction); 6] = [
 /// (b, c) We offer audio and video in every direction (tracks with a stream
 /// for the first two, bare transceivers for the rest); they answer with the
 /// transceivers their remote description made (direction `recvonly`), except
-/// the first, which they switch to `sendrecv` in a second round they offer.
+/// the first and third, which they switch to `sendrecv` and `sendonly` in a
+/// second round they offer.
 async fn we_offer_audio_video(kind: Kind) {
     let remote = Remote::start(kind).await;
     let pc = pc();
@@ -417,8 +418,13 @@ async fn we_offer_audio_video(kind: Kind) {
     remote
         .call(json!({"op": "setDirection", "mid": mids[0], "direction": "sendrecv"}))
         .await;
+    // And the third (which we made recvonly) becomes sendonly: they send.
+    remote
+        .call(json!({"op": "setDirection", "mid": mids[2], "direction": "sendonly"}))
+        .await;
     they_offer(&pc, &remote, false, "their re-offer", |_| {}).await;
     assert_eq!(our_current(&pc, &mids[0]), Some(Direction::SendRecv));
+    assert_eq!(our_current(&pc, &mids[2]), Some(Direction::RecvOnly));
     remote.finish().await;
 }
 
