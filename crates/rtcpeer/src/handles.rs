@@ -12,13 +12,22 @@ use crate::peer::Shared;
 
 static NEXT_TRACK: AtomicU64 = AtomicU64::new(1);
 
-/// `MediaStreamTrack`: a local or remote track, by id and kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `MediaStreamTrack`: a local or remote track, by id and kind. Two values
+/// are the same track when id and kind are equal (the label is informative).
+#[derive(Debug, Clone)]
 pub struct MediaStreamTrack {
     id: String,
     kind: MediaKind,
     label: String,
 }
+
+impl PartialEq for MediaStreamTrack {
+    fn eq(&self, o: &Self) -> bool {
+        self.id == o.id && self.kind == o.kind
+    }
+}
+
+impl Eq for MediaStreamTrack {}
 
 impl MediaStreamTrack {
     /// A new local track of `kind` with a fresh id.

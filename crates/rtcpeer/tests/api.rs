@@ -132,7 +132,6 @@ async fn events_arrive_in_w3c_order_on_streams_and_handlers() {
 /// queues `Track`) before `set_signaling_state(HaveRemoteOffer)`; the same
 /// in `apply_remote_answer` before `enter_stable()`.
 #[tokio::test]
-#[ignore = "known bug in rtcpeer-proto apply.rs: track is queued before signalingstatechange"]
 async fn signalingstatechange_precedes_track() {
     let (a, b) = (pc(), pc());
     let stream = MediaStream::with_id("cam", vec![]);
@@ -166,13 +165,12 @@ async fn signalingstatechange_precedes_track() {
 /// has a sender" instead of doing nothing, and `remove_stream` removes
 /// nothing (silently).
 #[tokio::test]
-#[ignore = "known bug in rtcpeer handles.rs: sender.track() loses the label: add_stream twice fails, remove_stream does nothing"]
 async fn sender_track_is_the_added_track() {
     let a = pc();
     let mic = MediaStreamTrack::new(MediaKind::Audio);
-    let sender = a.add_track(&mic, &[]).unwrap();
+    let stream = MediaStream::with_id("legacy", vec![mic.clone()]);
+    let sender = a.add_track(&mic, std::slice::from_ref(&stream)).unwrap();
     assert_eq!(sender.track(), Some(mic.clone()));
-    let stream = MediaStream::with_id("legacy", vec![mic]);
     a.add_stream(&stream)
         .expect("addStream skips tracks already sent");
     assert_eq!(a.get_senders().len(), 1);

@@ -145,7 +145,7 @@ impl PeerConnection {
         self.pending_local = None;
         self.current_remote = Some(remote);
         self.rollback_snapshot = None;
-        self.enter_stable();
+        self.enter_stable(Vec::new());
         Ok(())
     }
 
@@ -370,9 +370,12 @@ impl PeerConnection {
             summary: s,
             layout,
         };
-        self.process_remote_tracks(&applied, false);
+        // signalingstatechange fires before the track events (webrtc-pc §4.4.1.6).
+        let mut track_events = Vec::new();
+        self.process_remote_tracks(&applied, false, &mut track_events);
         self.pending_remote = Some(applied);
         self.set_signaling_state(SignalingState::HaveRemoteOffer);
+        self.events.extend(track_events);
         Ok(())
     }
 
@@ -408,9 +411,11 @@ impl PeerConnection {
             layout: local.layout.clone(),
         };
         if desc.sdp_type == SdpType::Pranswer {
-            self.process_remote_tracks(&applied, true);
+            let mut track_events = Vec::new();
+            self.process_remote_tracks(&applied, true, &mut track_events);
             self.pending_remote = Some(applied);
             self.set_signaling_state(SignalingState::HaveRemotePranswer);
+            self.events.extend(track_events);
             return Ok(());
         }
         let setup = applied.summary.media.iter().find_map(|m| m.setup);
@@ -418,19 +423,20 @@ impl PeerConnection {
             Some(Setup::Active) => DtlsRole::Server,
             _ => DtlsRole::Client,
         });
-        self.process_remote_tracks(&applied, true);
+        let mut track_events = Vec::new();
+        self.process_remote_tracks(&applied, true, &mut track_events);
         self.finish_negotiation(&local, &applied, false);
         self.current_local = Some(local);
         self.pending_local = None;
         self.current_remote = Some(applied);
         self.pending_remote = None;
-        self.enter_stable();
+        self.enter_stable(track_events);
         Ok(())
     }
 
     /// Fire `track` for receivers that start receiving and report those that
     /// stop (webrtc-pc §4.4.1.6 "process remote tracks").
-    fn process_remote_tracks(&mut self, remote: &Applied, is_answer: bool) {
+    fn process_remote_tracks(&mut self, remote: &Applied, is_answer: bool, out: &mut Vec<Event>) {
         for (i, slot) in remote.layout.iter().enumerate() {
             let Slot::Transceiver(id) = slot else {
                 continue;
@@ -457,15 +463,15 @@ impl PeerConnection {
                     t.fired_direction = Some(Direction::RecvOnly);
                     for st in &streams {
                         if !self.remote_stream_known(st, *id) {
-                            self.events.push_back(Event::AddStream(st.clone()));
+                            out.push(Event::AddStream(st.clone()));
                         }
                     }
-                    self.events.push_back(Event::Track {
+                    out.push(Event::Track {
                         transceiver: *id,
                         streams,
                     });
                 } else if old_streams != streams {
-                    self.events.push_back(Event::Track {
+                    out.push(Event::Track {
                         transceiver: *id,
                         streams,
                     });
@@ -478,13 +484,13 @@ impl PeerConnection {
                     .expect("found above");
                 t.fired_direction = Some(Direction::Inactive);
                 let streams = std::mem::take(&mut t.receiver.streams);
-                self.events.push_back(Event::RemoteTrackRemoved {
+                out.push(Event::RemoteTrackRemoved {
                     transceiver: *id,
                     streams: streams.clone(),
                 });
                 for st in streams {
                     if !self.remote_stream_known(&st, *id) {
-                        self.events.push_back(Event::RemoveStream(st));
+                        out.push(Event::RemoveStream(st));
                     }
                 }
             }

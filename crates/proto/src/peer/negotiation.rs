@@ -113,8 +113,11 @@ impl PeerConnection {
         false
     }
 
-    pub(super) fn enter_stable(&mut self) {
+    /// Enter stable after an answer; `track_events` fire right after
+    /// signalingstatechange, before negotiationneeded is checked again.
+    pub(super) fn enter_stable(&mut self, track_events: Vec<Event>) {
         self.set_signaling_state(SignalingState::Stable);
+        self.events.extend(track_events);
         self.negotiation_needed = false;
         self.update_negotiation_needed();
     }
