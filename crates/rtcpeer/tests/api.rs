@@ -1,7 +1,7 @@
 //! The async API surface of `rtcpeer::PeerConnection`: events (stream and
 //! `on_*` handlers, in W3C order), senders/receivers/transceivers, the
 //! deprecated forms, W3C error names, `close()`, and the browsers' JSON
-//! forms. Two connections in one process; nothing goes on the network.
+//! forms. Two connections in one process; no candidates are exchanged.
 
 #![allow(deprecated)] // the deprecated W3C members are tested on purpose
 
@@ -86,7 +86,7 @@ async fn events_arrive_in_w3c_order_on_streams_and_handlers() {
 
     b.set_remote_description(offer).await.unwrap();
     // The order within this step is checked by
-    // `signalingstatechange_precedes_track` (a known bug); here, the set.
+    // `signalingstatechange_precedes_track`; here, the set.
     let mut got = drain(&mut eb);
     got.sort();
     assert_eq!(
@@ -127,10 +127,9 @@ async fn events_arrive_in_w3c_order_on_streams_and_handlers() {
 /// webrtc-pc §4.4.1.6 (set the session description, step 4.7): after a
 /// remote offer, `signalingstatechange` fires first, then the track events.
 ///
-/// KNOWN BUG: rtcpeer-proto `PeerConnection::apply_remote_offer`
-/// (crates/proto/src/peer/apply.rs) calls `process_remote_tracks` (which
-/// queues `Track`) before `set_signaling_state(HaveRemoteOffer)`; the same
-/// in `apply_remote_answer` before `enter_stable()`.
+/// Regression test: rtcpeer-proto's `apply_remote_offer` once queued `Track`
+/// (from `process_remote_tracks`) before `SignalingStateChange` (fixed in
+/// 04fc9f9).
 #[tokio::test]
 async fn signalingstatechange_precedes_track() {
     let (a, b) = (pc(), pc());
@@ -154,16 +153,13 @@ async fn signalingstatechange_precedes_track() {
     );
 }
 
-/// `sender.track` is the very track given to `addTrack`.
+/// `sender.track` is the very track given to `addTrack`, so the legacy
+/// `add_stream` skips tracks already sent and `remove_stream` finds them.
 ///
-/// KNOWN BUG: `MediaStreamTrack` (crates/rtcpeer/src/handles.rs) derives
-/// `PartialEq` over id, kind *and label*, but `RtpSender::track()` rebuilds
-/// the track with `from_core`, whose label is the id; so the track read back
-/// is never equal to a track made with `MediaStreamTrack::new` (label
-/// "audio N"). `add_stream` relies on that equality, so a second
-/// `add_stream` of the same stream fails with InvalidAccessError "already
-/// has a sender" instead of doing nothing, and `remove_stream` removes
-/// nothing (silently).
+/// Regression test: `MediaStreamTrack` once compared labels too, and
+/// `RtpSender::track()` rebuilds the track with the id as its label; so a
+/// second `add_stream` failed with InvalidAccessError "already has a sender"
+/// and `remove_stream` silently removed nothing (fixed in 04fc9f9).
 #[tokio::test]
 async fn sender_track_is_the_added_track() {
     let a = pc();
@@ -320,7 +316,7 @@ async fn deprecated_add_stream_and_remove_stream() {
     let cam = MediaStreamTrack::new(MediaKind::Video);
     let stream = MediaStream::with_id("legacy", vec![mic.clone(), cam.clone()]);
     a.add_stream(&stream).unwrap();
-    // (Adding it twice is covered by `sender_track_is_the_added_track`.)
+    // (Adding it twice: `sender_track_is_the_added_track`.)
     let tracks: Vec<_> = a
         .get_senders()
         .iter()
@@ -342,7 +338,7 @@ async fn deprecated_add_stream_and_remove_stream() {
         "one addstream for the two tracks of one stream"
     );
 
-    // remove_stream: see `sender_track_is_the_added_track` (known bug).
+    // remove_stream: see `sender_track_is_the_added_track`.
 }
 
 /// Runs a callback-form call and returns which callback ran, with its value.
