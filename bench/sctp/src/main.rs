@@ -91,7 +91,7 @@ fn run_ours(s: &Scenario, zero_checksum: bool) -> Duration {
             }
         }
         if connected {
-            while sent < s.total && a.buffered_amount(1) < 4 << 20 {
+            while sent < s.total && a.buffered_amount(1) < 1 << 20 {
                 a.send_bytes(now, 1, 53, msg.clone(), SendOptions::default())
                     .expect("queued");
                 sent += s.msg;
@@ -192,9 +192,11 @@ fn run_dcsctp(s: &Scenario, zero_checksum: bool) -> Duration {
         b.advance_time(st(now));
         let mut progressed = false;
         if connected {
-            while sent < s.total && a.buffered_amount(StreamId(1)) < 4 << 20 {
+            while sent < s.total && a.buffered_amount(StreamId(1)) < 1 << 20 {
                 let m = Message::new(StreamId(1), PpId(53), payload.clone());
-                a.send(m, &SendOptions::default()).expect("queued");
+                if a.send(m, &SendOptions::default()).is_err() {
+                    break;
+                }
                 sent += s.msg;
             }
         }
@@ -293,7 +295,7 @@ fn run_sctp_proto(s: &Scenario) -> Duration {
         }
         if connected {
             let mut st = a.stream(1).expect("stream");
-            while sent < s.total && st.buffered_amount().unwrap_or(0) < 4 << 20 {
+            while sent < s.total && st.buffered_amount().unwrap_or(0) < 1 << 20 {
                 st.write_sctp(&msg, PayloadProtocolIdentifier::Binary)
                     .expect("write");
                 sent += s.msg;
