@@ -18,8 +18,16 @@
 //! ([`Error::kind`]).
 #![deny(missing_docs)]
 
+mod datachannel;
 mod handles;
+mod net;
 mod peer;
+
+pub use datachannel::{
+    DataChannel, DataChannelEvent, DataChannelEventStream, DataChannelInit, DataChannelState,
+    Message,
+};
+pub use net::{InterfaceFilter, Settings};
 
 pub use handles::{MediaStream, MediaStreamTrack, RtpReceiver, RtpSender, RtpTransceiver};
 pub use peer::{Event, EventStream, PeerConnection, TrackEvent};

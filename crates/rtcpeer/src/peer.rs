@@ -17,7 +17,14 @@ use rtcpeer_proto::{
 };
 use tokio::sync::mpsc;
 
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+
+use rtcpeer_proto::dcep::ChannelId;
+
+use crate::datachannel::{ChannelShared, DataChannel, DataChannelEvent, DataChannelInit, Message};
 use crate::handles::{MediaStream, MediaStreamTrack, RtpReceiver, RtpSender, RtpTransceiver};
+use crate::net::{Settings, Signals};
 
 /// The `track` event.
 #[derive(Debug, Clone)]
@@ -55,6 +62,8 @@ pub enum Event {
     AddStream(MediaStream),
     /// Legacy `removestream`.
     RemoveStream(MediaStream),
+    /// `datachannel`: the peer opened a channel.
+    DataChannel(DataChannel),
 }
 
 type Handler = Box<dyn Fn(Event) + Send + Sync>;
@@ -75,6 +84,7 @@ enum EventFilter {
     ConnectionStateChange,
     AddStream,
     RemoveStream,
+    DataChannel,
 }
 
 impl EventFilter {
@@ -89,6 +99,7 @@ impl EventFilter {
             Event::ConnectionStateChange(_) => EventFilter::ConnectionStateChange,
             Event::AddStream(_) => EventFilter::AddStream,
             Event::RemoveStream(_) => EventFilter::RemoveStream,
+            Event::DataChannel(_) => EventFilter::DataChannel,
         }
     }
 }
@@ -98,6 +109,17 @@ pub(crate) struct Shared {
     core: Mutex<proto::PeerConnection>,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<Event>>>,
     handlers: Mutex<Handlers>,
+    pub(crate) settings: Settings,
+    pub(crate) signals: Arc<Signals>,
+    pub(crate) actor_started: AtomicBool,
+    channels: Mutex<HashMap<ChannelId, Arc<ChannelShared>>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The last handle is gone: the network actor stops and frees the sockets.
+        self.signals.shutdown.notify_one();
+    }
 }
 
 impl Shared {
@@ -124,10 +146,40 @@ impl Shared {
         for e in events {
             self.dispatch(e);
         }
+        // The network actor sends what the call queued and applies it.
+        self.signals.wake.notify_one();
         r
     }
 
-    fn dispatch(self: &Arc<Self>, e: proto::Event) {
+    /// The channel-side state of `id`, made on first use.
+    pub(crate) fn channel(self: &Arc<Self>, id: ChannelId) -> DataChannel {
+        let chan = self
+            .channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id)
+            .or_insert_with(ChannelShared::new)
+            .clone();
+        DataChannel {
+            pc: self.clone(),
+            id,
+            chan,
+        }
+    }
+
+    fn channel_event(self: &Arc<Self>, id: ChannelId, e: DataChannelEvent) {
+        let chan = self
+            .channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned();
+        if let Some(chan) = chan {
+            chan.dispatch(e);
+        }
+    }
+
+    pub(crate) fn dispatch(self: &Arc<Self>, e: proto::Event) {
         let event = match e {
             proto::Event::SignalingStateChange(s) => Event::SignalingStateChange(s),
             proto::Event::NegotiationNeeded => Event::NegotiationNeeded,
@@ -159,6 +211,34 @@ impl Shared {
             proto::Event::IceGatheringStateChange(s) => Event::IceGatheringStateChange(s),
             proto::Event::IceConnectionStateChange(s) => Event::IceConnectionStateChange(s),
             proto::Event::ConnectionStateChange(s) => Event::ConnectionStateChange(s),
+            proto::Event::DataChannel(id) => Event::DataChannel(self.channel(id)),
+            proto::Event::DataChannelOpen(id) => {
+                return self.channel_event(id, DataChannelEvent::Open)
+            }
+            proto::Event::DataChannelMessage {
+                channel,
+                binary,
+                data,
+            } => {
+                let m = if binary {
+                    Message::Binary(data)
+                } else {
+                    Message::Text(String::from_utf8_lossy(&data).into_owned())
+                };
+                return self.channel_event(channel, DataChannelEvent::Message(m));
+            }
+            proto::Event::DataChannelBufferedAmountLow(id) => {
+                return self.channel_event(id, DataChannelEvent::BufferedAmountLow)
+            }
+            proto::Event::DataChannelError { channel, error } => {
+                return self.channel_event(channel, DataChannelEvent::Error(error))
+            }
+            proto::Event::DataChannelClosing(id) => {
+                return self.channel_event(id, DataChannelEvent::Closing)
+            }
+            proto::Event::DataChannelClose(id) => {
+                return self.channel_event(id, DataChannelEvent::Close)
+            }
             _ => return,
         };
         let filter = EventFilter::of(&event);
@@ -232,14 +312,36 @@ macro_rules! handler_setter {
 impl PeerConnection {
     /// `new RTCPeerConnection(configuration)`.
     pub fn new(config: Configuration) -> Result<PeerConnection> {
+        PeerConnection::with_settings(config, Settings::default())
+    }
+
+    /// `new RTCPeerConnection(configuration)` with settings of this library
+    /// that the W3C configuration has no member for (which interfaces to
+    /// gather on, see [`Settings`]).
+    pub fn with_settings(config: Configuration, settings: Settings) -> Result<PeerConnection> {
         let core = proto::PeerConnection::new(config)?;
         Ok(PeerConnection {
             shared: Arc::new(Shared {
                 core: Mutex::new(core),
                 subscribers: Mutex::new(Vec::new()),
                 handlers: Mutex::new(Handlers::default()),
+                settings,
+                signals: Arc::new(Signals::default()),
+                actor_started: AtomicBool::new(false),
+                channels: Mutex::new(HashMap::new()),
             }),
         })
+    }
+
+    /// `createDataChannel(label, dataChannelDict)`.
+    pub fn create_data_channel(&self, label: &str, init: DataChannelInit) -> Result<DataChannel> {
+        let id = self.shared.mutate(|c| c.create_data_channel(label, init))?;
+        Ok(self.shared.channel(id))
+    }
+
+    /// `sctp.maxMessageSize`: the largest message a channel's `send` takes.
+    pub fn max_message_size(&self) -> usize {
+        self.shared.core().max_message_size()
     }
 
     /// `RTCPeerConnection.generateCertificate(keygenAlgorithm)`.
@@ -300,6 +402,9 @@ impl PeerConnection {
     handler_setter!(
         /// Legacy `onremovestream`.
         on_remove_stream, RemoveStream);
+    handler_setter!(
+        /// `ondatachannel`.
+        on_data_channel, DataChannel);
 
     fn op<T>(&self, f: impl FnOnce(&mut proto::PeerConnection) -> Result<T>) -> Result<T> {
         self.shared.mutate(|c| {
@@ -325,7 +430,9 @@ impl PeerConnection {
         &self,
         description: Option<SessionDescription>,
     ) -> Result<()> {
-        self.op(|c| c.set_local_description(description))
+        self.op(|c| c.set_local_description(description))?;
+        crate::net::ensure_started(&self.shared);
+        Ok(())
     }
 
     /// `setRemoteDescription(description)`.
