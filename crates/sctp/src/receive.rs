@@ -84,7 +84,8 @@ impl Association {
             self.stats.packets_bad_tag += 1;
             return;
         }
-        if !(h.checksum == 0 && self.cfg.zero_checksum) && !checksum_ok(packet) {
+        let zero_checksum_accepted = h.checksum == 0 && self.cfg.zero_checksum;
+        if !zero_checksum_accepted && !checksum_ok(packet) {
             self.stats.packets_bad_checksum += 1;
             return;
         }

@@ -68,7 +68,8 @@ struct OutStream {
 
 impl OutStream {
     fn sendable(&self) -> bool {
-        !self.queue.is_empty() && !(self.reset_pending && self.sendable_before_reset == 0)
+        let paused_for_reset = self.reset_pending && self.sendable_before_reset == 0;
+        !self.queue.is_empty() && !paused_for_reset
     }
 }
 
