@@ -29,7 +29,8 @@ fuzz_target!(|data: &[u8]| {
     b.connect(now);
     let mut buf = [0u8; 1500];
     let mut wire: Vec<(bool, Vec<u8>)> = Vec::new();
-    let mut pump = |a: &mut Association, b: &mut Association, wire: &mut Vec<(bool, Vec<u8>)>, now: Instant| {
+    let pump = |a: &mut Association, b: &mut Association, wire: &mut Vec<(bool, Vec<u8>)>, now: Instant| {
+        let mut buf = [0u8; 1500];
         for _ in 0..64 {
             let mut moved = false;
             while let Some(n) = a.poll_transmit(now, &mut buf) {
