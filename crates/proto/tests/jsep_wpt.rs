@@ -393,7 +393,10 @@ fn remote_offer_fires_track_with_streams() {
         .unwrap();
     let ev = events(&mut pc);
     // signalingstatechange first, then the stream and track events (webrtc-pc §4.4.1.6).
-    assert_eq!(ev[0], Event::SignalingStateChange(SignalingState::HaveRemoteOffer));
+    assert_eq!(
+        ev[0],
+        Event::SignalingStateChange(SignalingState::HaveRemoteOffer)
+    );
     assert_eq!(ev[1], Event::AddStream("stream1".into()));
     let track = ev.iter().find_map(|e| match e {
         Event::Track {
