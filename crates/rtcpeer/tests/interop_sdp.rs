@@ -507,6 +507,54 @@ async fn they_offer_data_only(kind: Kind) {
     remote.finish().await;
 }
 
+/// (a) We offer a data channel only; they answer; then audio is added and
+/// they offer again, keeping the data section.
+async fn we_offer_data_only(kind: Kind) {
+    let remote = Remote::start(kind).await;
+    let pc = pc();
+    pc.create_data_channel("chat", Default::default())
+        .expect("create_data_channel");
+    let offer = pc
+        .create_offer(Default::default())
+        .await
+        .expect("we make an offer");
+    assert!(
+        offer.sdp.contains("m=application") && !offer.sdp.contains("m=audio"),
+        "a data-only offer:\n{}",
+        offer.sdp
+    );
+    pc.set_local_description(Some(offer.clone()))
+        .await
+        .expect("we apply our offer");
+    remote.remote(&offer).await;
+    let answer = remote.answer().await;
+    assert!(
+        answer.sdp.contains("m=application") && answer.sdp.contains("a=sctp-port:"),
+        "{} accepts the data section:\n{}",
+        remote.name(),
+        answer.sdp
+    );
+    pc.set_remote_description(answer)
+        .await
+        .expect("we accept their answer");
+    assert_eq!(pc.signaling_state(), SignalingState::Stable);
+    let state = remote.state().await;
+    assert_eq!(state["state"]["signalingState"], "stable");
+    assert_eq!(state["state"]["transceivers"], json!([]));
+    // They add audio and offer: the data section keeps its place (mid 0 here).
+    remote
+        .call(json!({"op": "addTransceiver", "kind": "audio", "direction": "sendrecv"}))
+        .await;
+    let state = they_offer(&pc, &remote, false, "their offer adding audio", |_| {}).await;
+    let theirs = Remote::views(&state);
+    assert_eq!(theirs.len(), 1, "{state}");
+    let mid = theirs[0].mid.clone().expect("a mid");
+    assert_eq!(our_current(&pc, &mid), Some(Direction::RecvOnly));
+    let sdp = pc.local_description().expect("our answer").sdp;
+    assert!(sdp.contains("m=application"), "{sdp}");
+    remote.finish().await;
+}
+
 /// (d) Renegotiation both ways: we offer audio, then add video and offer
 /// again; then they add audio and offer, and we answer.
 async fn renegotiation(kind: Kind) {
@@ -581,15 +629,18 @@ interop_tests! {
     chromium_answers_our_audio_video_offer: we_offer_audio_video(Kind::Chromium);
     chromium_offers_audio_video_we_answer: they_offer_audio_video(Kind::Chromium);
     chromium_offers_data_only_we_answer: they_offer_data_only(Kind::Chromium);
+    chromium_answers_our_data_only_offer: we_offer_data_only(Kind::Chromium);
     chromium_renegotiation_both_ways: renegotiation(Kind::Chromium);
     chromium_ice_restart_both_ways: ice_restart(Kind::Chromium);
     firefox_answers_our_audio_video_offer: we_offer_audio_video(Kind::Firefox);
     firefox_offers_audio_video_we_answer: they_offer_audio_video(Kind::Firefox);
     firefox_offers_data_only_we_answer: they_offer_data_only(Kind::Firefox);
+    firefox_answers_our_data_only_offer: we_offer_data_only(Kind::Firefox);
     firefox_renegotiation_both_ways: renegotiation(Kind::Firefox);
     firefox_ice_restart_both_ways: ice_restart(Kind::Firefox);
     aiortc_answers_our_audio_video_offer: we_offer_audio_video(Kind::Aiortc);
     aiortc_offers_audio_video_we_answer: they_offer_audio_video(Kind::Aiortc);
     aiortc_offers_data_only_we_answer: they_offer_data_only(Kind::Aiortc);
+    aiortc_answers_our_data_only_offer: we_offer_data_only(Kind::Aiortc);
     aiortc_renegotiation_both_ways: renegotiation(Kind::Aiortc);
 }
