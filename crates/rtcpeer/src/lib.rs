@@ -38,5 +38,5 @@ pub use rtcpeer_proto::{
     AnswerOptions, BundlePolicy, Configuration, Direction, Encoding, Error, ErrorDetail, ErrorKind,
     IceCandidateInit, IceConnectionState, IceGatheringState, IceServer, IceTransportPolicy,
     MediaKind, OfferOptions, PeerConnectionState, Result, RtcpMuxPolicy, SdpType,
-    SessionDescription, SignalingState,
+    SessionDescription, SignalingState, TransceiverInit,
 };

@@ -14,8 +14,11 @@ use rtcpeer::{
 use rtcpeer_proto::TransceiverInit;
 use serde_json::json;
 
+/// Loopback only: these tests run outside a network namespace, so the
+/// connection must not gather on the machine's own interfaces.
 fn pc() -> PeerConnection {
-    PeerConnection::new(Default::default()).expect("a connection with defaults")
+    PeerConnection::with_settings(Default::default(), rtcpeer::Settings::loopback_only())
+        .expect("a connection with defaults")
 }
 
 /// A short name for an event, with what matters about it.
