@@ -642,12 +642,11 @@ impl PeerConnection {
         options: OfferOptions,
     ) {
         let pc = self.clone();
-        tokio::spawn(async move {
-            match pc.create_offer(options).await {
-                Ok(d) => success(d),
-                Err(e) => failure(e),
-            }
-        });
+        spawn_with_callbacks(
+            async move { pc.create_offer(options).await },
+            success,
+            failure,
+        );
     }
 
     /// Legacy callback form of `createAnswer`.
@@ -658,12 +657,11 @@ impl PeerConnection {
         failure: impl FnOnce(Error) + Send + 'static,
     ) {
         let pc = self.clone();
-        tokio::spawn(async move {
-            match pc.create_answer(AnswerOptions::default()).await {
-                Ok(d) => success(d),
-                Err(e) => failure(e),
-            }
-        });
+        spawn_with_callbacks(
+            async move { pc.create_answer(AnswerOptions::default()).await },
+            success,
+            failure,
+        );
     }
 
     /// Legacy callback form of `setLocalDescription`.
@@ -675,12 +673,11 @@ impl PeerConnection {
         failure: impl FnOnce(Error) + Send + 'static,
     ) {
         let pc = self.clone();
-        tokio::spawn(async move {
-            match pc.set_local_description(Some(description)).await {
-                Ok(()) => success(),
-                Err(e) => failure(e),
-            }
-        });
+        spawn_with_callbacks(
+            async move { pc.set_local_description(Some(description)).await },
+            move |()| success(),
+            failure,
+        );
     }
 
     /// Legacy callback form of `setRemoteDescription`.
@@ -692,12 +689,11 @@ impl PeerConnection {
         failure: impl FnOnce(Error) + Send + 'static,
     ) {
         let pc = self.clone();
-        tokio::spawn(async move {
-            match pc.set_remote_description(description).await {
-                Ok(()) => success(),
-                Err(e) => failure(e),
-            }
-        });
+        spawn_with_callbacks(
+            async move { pc.set_remote_description(description).await },
+            move |()| success(),
+            failure,
+        );
     }
 
     /// Legacy callback form of `addIceCandidate`.
@@ -709,11 +705,25 @@ impl PeerConnection {
         failure: impl FnOnce(Error) + Send + 'static,
     ) {
         let pc = self.clone();
-        tokio::spawn(async move {
-            match pc.add_ice_candidate(Some(candidate)).await {
-                Ok(()) => success(),
-                Err(e) => failure(e),
-            }
-        });
+        spawn_with_callbacks(
+            async move { pc.add_ice_candidate(Some(candidate)).await },
+            move |()| success(),
+            failure,
+        );
     }
+}
+
+/// Run an operation and report its outcome to one of two callbacks (the
+/// deprecated callback forms of the W3C methods).
+fn spawn_with_callbacks<T: Send + 'static>(
+    op: impl std::future::Future<Output = Result<T>> + Send + 'static,
+    success: impl FnOnce(T) + Send + 'static,
+    failure: impl FnOnce(Error) + Send + 'static,
+) {
+    tokio::spawn(async move {
+        match op.await {
+            Ok(v) => success(v),
+            Err(e) => failure(e),
+        }
+    });
 }
