@@ -285,17 +285,17 @@ impl SrtpContext {
 
     /// Protects the RTP packet in `buf`, appending the tag.
     pub fn protect_rtp(&mut self, buf: &mut Vec<u8>) -> Result<(), Error> {
-        let len = buf.len();
-        buf.resize(len + self.profile.rtp_overhead(), 0);
-        match self.protect_rtp_in_place(buf, len) {
-            Ok(n) => {
-                buf.truncate(n);
-                Ok(())
-            }
-            Err(e) => {
-                buf.truncate(len);
-                Err(e)
-            }
+        let overhead = self.profile.rtp_overhead();
+        grow_and_protect(buf, overhead, |b, len| self.protect_rtp_in_place(b, len))
+    }
+
+    /// Counts the outcome of an unprotect call.
+    fn count_unprotect(&mut self, r: &Result<usize, Error>) {
+        match r {
+            Ok(_) => self.counters.unprotected += 1,
+            Err(Error::AuthFailed) => self.counters.auth_failures += 1,
+            Err(Error::Replayed) => self.counters.replays += 1,
+            Err(_) => self.counters.malformed += 1,
         }
     }
 
@@ -303,12 +303,7 @@ impl SrtpContext {
     /// length of the RTP packet now at the start of `buf`.
     pub fn unprotect_rtp(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         let r = self.unprotect_rtp_inner(buf);
-        match r {
-            Ok(_) => self.counters.unprotected += 1,
-            Err(Error::AuthFailed) => self.counters.auth_failures += 1,
-            Err(Error::Replayed) => self.counters.replays += 1,
-            Err(_) => self.counters.malformed += 1,
-        }
+        self.count_unprotect(&r);
         r
     }
 
@@ -415,30 +410,15 @@ impl SrtpContext {
 
     /// Protects the RTCP packet in `buf`, appending index and tag.
     pub fn protect_rtcp(&mut self, buf: &mut Vec<u8>) -> Result<(), Error> {
-        let len = buf.len();
-        buf.resize(len + self.profile.rtcp_overhead(), 0);
-        match self.protect_rtcp_in_place(buf, len) {
-            Ok(n) => {
-                buf.truncate(n);
-                Ok(())
-            }
-            Err(e) => {
-                buf.truncate(len);
-                Err(e)
-            }
-        }
+        let overhead = self.profile.rtcp_overhead();
+        grow_and_protect(buf, overhead, |b, len| self.protect_rtcp_in_place(b, len))
     }
 
     /// Authenticates and decrypts the SRTCP packet `buf` in place; returns the
     /// length of the RTCP packet now at the start of `buf`.
     pub fn unprotect_rtcp(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         let r = self.unprotect_rtcp_inner(buf);
-        match r {
-            Ok(_) => self.counters.unprotected += 1,
-            Err(Error::AuthFailed) => self.counters.auth_failures += 1,
-            Err(Error::Replayed) => self.counters.replays += 1,
-            Err(_) => self.counters.malformed += 1,
-        }
+        self.count_unprotect(&r);
         r
     }
 
@@ -525,3 +505,24 @@ impl SrtpContext {
 
 #[cfg(test)]
 mod tests;
+
+/// Grows `buf` by `overhead`, protects it in place, and trims it to the
+/// protected length (or back to the original length on error).
+fn grow_and_protect(
+    buf: &mut Vec<u8>,
+    overhead: usize,
+    protect: impl FnOnce(&mut [u8], usize) -> Result<usize, Error>,
+) -> Result<(), Error> {
+    let len = buf.len();
+    buf.resize(len + overhead, 0);
+    match protect(buf, len) {
+        Ok(n) => {
+            buf.truncate(n);
+            Ok(())
+        }
+        Err(e) => {
+            buf.truncate(len);
+            Err(e)
+        }
+    }
+}
