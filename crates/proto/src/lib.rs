@@ -14,6 +14,7 @@ pub mod dtls;
 pub mod error;
 pub mod jsep;
 mod peer;
+pub mod stats;
 pub mod transceiver;
 pub mod transport;
 

@@ -506,3 +506,4 @@ mod datachannel;
 mod media;
 mod negotiation;
 mod offer_answer;
+mod stats;

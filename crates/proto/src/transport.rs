@@ -91,6 +91,7 @@ pub struct Transport {
     next_local_pref: u16,
     buf: Vec<u8>,
     closed: bool,
+    selected_pair_changes: u64,
 }
 
 impl std::fmt::Debug for Transport {
@@ -168,6 +169,7 @@ impl Transport {
             next_local_pref: 65_535,
             buf: vec![0; 1_500],
             closed: false,
+            selected_pair_changes: 0,
         }
     }
 
@@ -303,6 +305,12 @@ impl Transport {
     /// Counters of dropped input.
     pub fn counters(&self) -> TransportCounters {
         self.counters
+    }
+
+    /// How many times ICE switched the pair carrying data (stats'
+    /// `selectedCandidatePairChanges`).
+    pub fn selected_pair_changes(&self) -> u64 {
+        self.selected_pair_changes
     }
 
     /// The current W3C `iceConnectionState`.
@@ -479,6 +487,7 @@ impl Transport {
                             self.events
                                 .push_back(TransportEvent::IceConnectionState(self.ice_state));
                         }
+                        IceEvent::SelectedPairChanged { .. } => self.selected_pair_changes += 1,
                         _ => {}
                     }
                 }

@@ -34,6 +34,7 @@ pub use peer::{Event, EventStream, PeerConnection, TrackEvent};
 pub use rtcpeer_proto::certificate::{Certificate, CertificateParams};
 pub use rtcpeer_proto::codecs::Codec;
 pub use rtcpeer_proto::config::{IceUrl, Urls};
+pub use rtcpeer_proto::stats;
 pub use rtcpeer_proto::{
     AnswerOptions, BundlePolicy, Configuration, Direction, Encoding, Error, ErrorDetail, ErrorKind,
     IceCandidateInit, IceConnectionState, IceGatheringState, IceServer, IceTransportPolicy,

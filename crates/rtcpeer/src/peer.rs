@@ -344,6 +344,18 @@ impl PeerConnection {
         self.shared.core().max_message_size()
     }
 
+    /// `getStats()`: every stats object of the connection, with the
+    /// browsers' types, field names and linked ids (see [`crate::stats`]).
+    /// Works after `close()` too, as in browsers.
+    pub async fn get_stats(&self) -> Result<crate::stats::StatsReport> {
+        let now = std::time::Instant::now();
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1e3)
+            .unwrap_or(0.0);
+        Ok(self.shared.core().get_stats(now, wall))
+    }
+
     /// `RTCPeerConnection.generateCertificate(keygenAlgorithm)`.
     pub async fn generate_certificate(
         params: crate::CertificateParams,
