@@ -77,6 +77,16 @@ pub enum ErrorDetail {
     HardwareEncoderNotAvailable,
     /// `hardware-encoder-error`
     HardwareEncoderError,
+    /// `idp-execution-failure` (webrtc-identity)
+    IdpExecutionFailure,
+    /// `idp-load-failure`: no provider for the assertion's domain
+    IdpLoadFailure,
+    /// `idp-need-login`
+    IdpNeedLogin,
+    /// `idp-token-expired`
+    IdpTokenExpired,
+    /// `idp-token-invalid`
+    IdpTokenInvalid,
 }
 
 impl ErrorDetail {
@@ -90,6 +100,11 @@ impl ErrorDetail {
             ErrorDetail::SdpSyntaxError => "sdp-syntax-error",
             ErrorDetail::HardwareEncoderNotAvailable => "hardware-encoder-not-available",
             ErrorDetail::HardwareEncoderError => "hardware-encoder-error",
+            ErrorDetail::IdpExecutionFailure => "idp-execution-failure",
+            ErrorDetail::IdpLoadFailure => "idp-load-failure",
+            ErrorDetail::IdpNeedLogin => "idp-need-login",
+            ErrorDetail::IdpTokenExpired => "idp-token-expired",
+            ErrorDetail::IdpTokenInvalid => "idp-token-invalid",
         }
     }
 }

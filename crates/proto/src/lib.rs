@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod base64;
 pub mod certificate;
 pub mod codecs;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod dcep;
 pub mod description;
 pub mod dtls;
 pub mod error;
+pub mod identity;
 pub mod jsep;
 mod peer;
 pub mod stats;
@@ -25,7 +27,7 @@ pub use description::{
 };
 pub use error::{Error, ErrorDetail, ErrorKind, Result};
 pub use peer::{
-    AnswerOptions, DtlsRole, Event, OfferOptions, PeerConnection, TrackOrKind, TransceiverInit,
-    TransportParameters, MAX_MESSAGE_SIZE,
+    AnswerOptions, DtlsRole, Event, OfferOptions, PeerConnection, PeerIdentity, TrackOrKind,
+    TransceiverInit, TransportParameters, MAX_MESSAGE_SIZE,
 };
 pub use transceiver::{Encoding, Track, Transceiver, TransceiverId};

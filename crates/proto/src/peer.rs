@@ -232,7 +232,7 @@ pub struct PeerConnection {
     ice_restart_requested: bool,
     next_transceiver_id: u32,
     cname: String,
-    identity: Option<String>,
+    identity: identity::IdentityState,
     transport: Transport,
     remote_candidates_dirty: bool,
 }
@@ -300,7 +300,7 @@ impl PeerConnection {
             ice_restart_requested: false,
             next_transceiver_id: 0,
             cname: random_string(16, &ICE_CHARS[..62]),
-            identity: None,
+            identity: Default::default(),
             transport: Transport::new(certificate.clone()),
             remote_candidates_dirty: false,
             certificate,
@@ -503,7 +503,9 @@ impl PeerConnection {
 
 mod apply;
 mod datachannel;
+mod identity;
 mod media;
 mod negotiation;
 mod offer_answer;
 mod stats;
+pub use identity::PeerIdentity;

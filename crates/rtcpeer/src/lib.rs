@@ -34,10 +34,11 @@ pub use peer::{Event, EventStream, PeerConnection, TrackEvent};
 pub use rtcpeer_proto::certificate::{Certificate, CertificateParams};
 pub use rtcpeer_proto::codecs::Codec;
 pub use rtcpeer_proto::config::{IceUrl, Urls};
+pub use rtcpeer_proto::identity;
 pub use rtcpeer_proto::stats;
 pub use rtcpeer_proto::{
     AnswerOptions, BundlePolicy, Configuration, Direction, Encoding, Error, ErrorDetail, ErrorKind,
     IceCandidateInit, IceConnectionState, IceGatheringState, IceServer, IceTransportPolicy,
-    MediaKind, OfferOptions, PeerConnectionState, Result, RtcpMuxPolicy, SdpType,
+    MediaKind, OfferOptions, PeerConnectionState, PeerIdentity, Result, RtcpMuxPolicy, SdpType,
     SessionDescription, SignalingState, TransceiverInit,
 };

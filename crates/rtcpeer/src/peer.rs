@@ -26,6 +26,8 @@ use crate::datachannel::{ChannelShared, DataChannel, DataChannelEvent, DataChann
 use crate::handles::{MediaStream, MediaStreamTrack, RtpReceiver, RtpSender, RtpTransceiver};
 use crate::net::{Settings, Signals};
 
+mod identity;
+
 /// The `track` event.
 #[derive(Debug, Clone)]
 #[doc(alias = "RTCTrackEvent")]
@@ -113,6 +115,9 @@ pub(crate) struct Shared {
     pub(crate) signals: Arc<Signals>,
     pub(crate) actor_started: AtomicBool,
     channels: Mutex<HashMap<ChannelId, Arc<ChannelShared>>>,
+    /// Wakes whoever waits for a state of the core (e.g. `peer_identity`)
+    /// after every API call.
+    pub(crate) changed: tokio::sync::Notify,
 }
 
 impl Drop for Shared {
@@ -148,6 +153,7 @@ impl Shared {
         }
         // The network actor sends what the call queued and applies it.
         self.signals.wake.notify_one();
+        self.changed.notify_waiters();
         r
     }
 
@@ -329,6 +335,7 @@ impl PeerConnection {
                 signals: Arc::new(Signals::default()),
                 actor_started: AtomicBool::new(false),
                 channels: Mutex::new(HashMap::new()),
+                changed: tokio::sync::Notify::new(),
             }),
         })
     }

@@ -215,6 +215,7 @@ impl PeerConnection {
                 let parsed = summary::parse(&desc.sdp)?;
                 let s = summary::summarize(&parsed);
                 self.validate_remote(&s)?;
+                self.validate_remote_identity(&s)?;
                 self.apply_remote_offer(desc, s)
             }
             SdpType::Answer | SdpType::Pranswer => {
@@ -231,6 +232,7 @@ impl PeerConnection {
                 let parsed = summary::parse(&desc.sdp)?;
                 let s = summary::summarize(&parsed);
                 self.validate_remote(&s)?;
+                self.validate_remote_identity(&s)?;
                 self.apply_remote_answer(desc, s)
             }
         }

@@ -135,7 +135,7 @@ impl PeerConnection {
                 session_id: self.session_id,
                 session_version: self.session_version,
                 bundle: Some(bundle),
-                identity: self.identity.clone(),
+                identity: self.identity_attribute()?,
             },
             &TransportParams {
                 ufrag: ice.0.clone(),
@@ -379,7 +379,7 @@ impl PeerConnection {
                 session_id: self.session_id,
                 session_version: self.session_version,
                 bundle,
-                identity: self.identity.clone(),
+                identity: self.identity_attribute()?,
             },
             &TransportParams {
                 ufrag: ice.0.clone(),

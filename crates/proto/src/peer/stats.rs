@@ -177,7 +177,7 @@ fn certificate_stats(report: &mut StatsReport, der: &[u8], timestamp_ms: f64) ->
         kind: StatsKind::Certificate(CertificateStats {
             fingerprint: fp.value,
             fingerprint_algorithm: "sha-256".into(),
-            base64_certificate: base64(der),
+            base64_certificate: crate::base64::encode(der),
             issuer_certificate_id: None,
         }),
     });
@@ -231,46 +231,4 @@ fn pair_state_name(s: PairState) -> &'static str {
 
 fn ready_state_name(s: ReadyState) -> &'static str {
     s.as_str()
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-fn base64(data: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (input, want) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), want);
-        }
-    }
 }
