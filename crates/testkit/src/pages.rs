@@ -36,9 +36,10 @@
 //! 3. Commands from the test at any time: `{"send": {"label", "data"}}` (text
 //!    on an open channel), `{"createChannel": label}`, `{"negotiate": true}`
 //!    (make and send a new offer), `{"restartIce": true}` (an offerer also
-//!    sends the new offer), `{"close": true}` (`pc.close()`). The aiortc
-//!    peer takes the same commands but `restartIce` (aiortc has no ICE
-//!    restart).
+//!    sends the new offer), `{"close": true}` (`pc.close()`),
+//!    `{"getStats": true}` (the page answers `{"stats": {id: stats, ...}}`,
+//!    the whole `getStats()` report). The aiortc peer takes the same
+//!    commands but `restartIce` (aiortc has no ICE restart) and `getStats`.
 //! 4. `{"finish": true}` from the test (or `expect` reached) ends the page with
 //!    `done(report)`, where `report` is `{ok, role, ua, received: {label:
 //!    [messages]}, opened: [labels], remoteTracks: [kinds], restarts,
