@@ -29,7 +29,7 @@ fn get<'a>(r: &'a StatsReport, id: &str) -> &'a Stats {
         .unwrap_or_else(|| panic!("{id} is linked but missing"))
 }
 
-fn pair<'a>(r: &'a StatsReport) -> &'a rtcpeer::stats::CandidatePairStats {
+fn pair(r: &StatsReport) -> &rtcpeer::stats::CandidatePairStats {
     let id = transport(r)
         .selected_candidate_pair_id
         .as_deref()
