@@ -1,0 +1,259 @@
+//! `rtcpeer echo-server`: the webrtc-echoes convention.
+//!
+//! `POST /offer` takes a complete (non-trickle) offer as JSON
+//! `RTCSessionDescriptionInit` and returns the answer the same way, with every
+//! candidate in it. Every data-channel message is echoed on the channel it
+//! came in on. `GET /` serves a demo page, `GET /stats` the server's counters.
+//!
+//! Each connection is closed and dropped when its peer leaves: the connection
+//! fails or closes, stays disconnected, every data channel the peer opened
+//! has closed again, or it never connects.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rtcpeer::{
+    Configuration, DataChannelEvent, Event, PeerConnection, PeerConnectionState, SdpType,
+    SessionDescription, Settings,
+};
+use serde_json::json;
+
+use crate::common::{self, CliResult};
+
+/// How long gathering may take before the answer is sent anyway.
+const GATHER_LIMIT: Duration = Duration::from_secs(10);
+/// A connection that is not connected this long after its offer is dropped.
+const CONNECT_LIMIT: Duration = Duration::from_secs(30);
+/// A connection disconnected (or with no open channel left) this long is dropped.
+const GONE_GRACE: Duration = Duration::from_secs(2);
+
+const PAGE: &str = include_str!("echo_page.html");
+
+/// The server's shared state.
+struct Server {
+    settings: Settings,
+    config: Configuration,
+    peers: Mutex<HashMap<u64, PeerConnection>>,
+    next_id: AtomicU64,
+    offers: AtomicU64,
+    echoed: Arc<AtomicU64>,
+    closed: AtomicU64,
+}
+
+/// Runs the server on `listen` until the process is stopped.
+pub async fn run(listen: SocketAddr, settings: Settings, config: Configuration) -> CliResult<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr()?;
+    let server = Arc::new(Server {
+        settings,
+        config,
+        peers: Mutex::new(HashMap::new()),
+        next_id: AtomicU64::new(1),
+        offers: AtomicU64::new(0),
+        echoed: Arc::new(AtomicU64::new(0)),
+        closed: AtomicU64::new(0),
+    });
+    let app = Router::new()
+        .route("/", get(page))
+        .route("/offer", post(offer).options(preflight))
+        .route("/stats", get(stats))
+        .with_state(server);
+    // Tests and scripts read this line to learn the port.
+    println!("listening on http://{addr}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    axum::serve(listener, app)
+        .await
+        .map_err(|e| format!("serving: {e}"))?;
+    Ok(())
+}
+
+fn cors(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    r
+}
+
+async fn preflight() -> Response {
+    cors(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn page() -> Html<&'static str> {
+    Html(PAGE)
+}
+
+async fn stats(State(server): State<Arc<Server>>) -> Response {
+    let active = server.peers.lock().unwrap_or_else(|p| p.into_inner()).len();
+    cors(
+        Json(json!({
+            "active": active,
+            "offers": server.offers.load(Ordering::Relaxed),
+            "closed": server.closed.load(Ordering::Relaxed),
+            "echoed": server.echoed.load(Ordering::Relaxed),
+        }))
+        .into_response(),
+    )
+}
+
+async fn offer(State(server): State<Arc<Server>>, body: String) -> Response {
+    let bad = |msg: String| cors((StatusCode::BAD_REQUEST, msg).into_response());
+    let offer: SessionDescription = match serde_json::from_str(&body) {
+        Ok(o) => o,
+        Err(e) => {
+            return bad(format!(
+                "the body is not an RTCSessionDescriptionInit: {e}\n"
+            ))
+        }
+    };
+    if offer.sdp_type != SdpType::Offer {
+        return bad(format!(
+            "expected type \"offer\", got {:?}\n",
+            offer.sdp_type
+        ));
+    }
+    server.offers.fetch_add(1, Ordering::Relaxed);
+    match answer(&server, offer).await {
+        Ok(answer) => cors(Json(answer).into_response()),
+        Err(e) => cors((StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()),
+    }
+}
+
+async fn answer(server: &Arc<Server>, offer: SessionDescription) -> CliResult<SessionDescription> {
+    let pc = PeerConnection::with_settings(server.config.clone(), server.settings.clone())?;
+    let id = server.next_id.fetch_add(1, Ordering::Relaxed);
+    let mut events = pc.events();
+    let monitor_events = pc.events();
+    let negotiated = async {
+        pc.set_remote_description(offer).await?;
+        let answer = pc.create_answer(Default::default()).await?;
+        pc.set_local_description(Some(answer)).await?;
+        common::wait_gathering_complete(&pc, &mut events, GATHER_LIMIT).await?;
+        pc.local_description()
+            .ok_or_else(|| "no local description".into())
+    };
+    let answer = match negotiated.await {
+        Ok(a) => a,
+        Err(e) => {
+            pc.close();
+            return Err(e);
+        }
+    };
+    server
+        .peers
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id, pc.clone());
+    println!("peer {id}: answered");
+    tokio::spawn(monitor(server.clone(), id, pc, monitor_events));
+    Ok(answer)
+}
+
+/// Echoes the peer's channels and drops the connection once the peer is gone.
+async fn monitor(
+    server: Arc<Server>,
+    id: u64,
+    pc: PeerConnection,
+    mut events: rtcpeer::EventStream,
+) {
+    let (gone_tx, mut gone_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut channels_open: u64 = 0;
+    let mut channels_seen = false;
+    let mut connected = false;
+    let mut grace: Option<tokio::time::Instant> = None;
+    let deadline = tokio::time::Instant::now() + CONNECT_LIMIT;
+    let reason = loop {
+        let wake = match grace {
+            Some(g) => g,
+            None if !connected => deadline,
+            None => tokio::time::Instant::now() + Duration::from_secs(3600),
+        };
+        tokio::select! {
+            e = events.recv() => match e {
+                None => break "its events ended".to_string(),
+                Some(Event::DataChannel(ch)) => {
+                    channels_seen = true;
+                    channels_open += 1;
+                    grace = None;
+                    let echoed = server.echoed.clone();
+                    let gone = gone_tx.clone();
+                    tokio::spawn(async move {
+                        let mut ev = ch.events();
+                        while let Some(e) = ev.recv().await {
+                            match e {
+                                DataChannelEvent::Message(m) => {
+                                    let sent = match m {
+                                        rtcpeer::Message::Text(t) => ch.send_text(&t),
+                                        rtcpeer::Message::Binary(b) => ch.send(&b),
+                                    };
+                                    if sent.is_ok() {
+                                        echoed.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                }
+                                DataChannelEvent::Close => break,
+                                _ => {}
+                            }
+                        }
+                        let _ = gone.send(());
+                    });
+                }
+                Some(Event::ConnectionStateChange(s)) => {
+                    println!("peer {id}: connectionstatechange: {s}");
+                    match s {
+                        PeerConnectionState::Connected => { connected = true; grace = None; }
+                        PeerConnectionState::Failed | PeerConnectionState::Closed => {
+                            break format!("connection {s}");
+                        }
+                        PeerConnectionState::Disconnected => {
+                            grace = Some(tokio::time::Instant::now() + GONE_GRACE);
+                        }
+                        _ => {}
+                    }
+                }
+                Some(_) => {}
+            },
+            Some(()) = gone_rx.recv() => {
+                channels_open = channels_open.saturating_sub(1);
+                if channels_open == 0 && channels_seen {
+                    grace = Some(tokio::time::Instant::now() + GONE_GRACE);
+                }
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                if grace.is_some() {
+                    break "the peer left".to_string();
+                }
+                if !connected && tokio::time::Instant::now() >= deadline {
+                    break format!("not connected within {CONNECT_LIMIT:?}");
+                }
+            }
+        }
+    };
+    pc.close();
+    server
+        .peers
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&id);
+    server.closed.fetch_add(1, Ordering::Relaxed);
+    println!("peer {id}: closed ({reason})");
+}
