@@ -7,9 +7,11 @@ events, and hostAddresses (the addresses aioice offers; default 127.0.0.1;
 Firefox needs the veth address 203.0.113.1). Commands: send, createChannel,
 negotiate, close (no restartIce: aiortc has no ICE restart).
 Then descriptions ({"type", "sdp"}) and candidates (RTCIceCandidateInit) both
-ways; aiortc does half-trickle, so its descriptions carry its candidates and it
+ways; a channel spec (in channels and createChannel) is a label or
+{"label", ...RTCDataChannelInit}; aiortc does half-trickle, so its descriptions carry its candidates and it
 sends none separately. {"finish": true} or `expect` received messages ends it
-with a report {ok, role, ua, received, opened, connectionState}.
+with a report {ok, role, ua, received, counts, opened, channels,
+maxMessageSize, connectionState}.
 """
 
 import aiortc
@@ -41,6 +43,7 @@ async def main():
         "echo": True,
         "expect": None,
         "events": False,
+        "record": True,
     }
     setup.update(first.get("setup") or {})
     log("setup", json.dumps(setup))
@@ -52,6 +55,32 @@ async def main():
     received = {}
     opened = []
     channels = {}
+    counts = {}
+
+    def create_channel(spec):
+        if isinstance(spec, str):
+            return pc.createDataChannel(spec)
+        return pc.createDataChannel(
+            spec["label"],
+            ordered=spec.get("ordered", True),
+            maxRetransmits=spec.get("maxRetransmits"),
+            maxPacketLifeTime=spec.get("maxPacketLifeTime"),
+            protocol=spec.get("protocol", ""),
+            negotiated=spec.get("negotiated", False),
+            id=spec.get("id"),
+        )
+
+    def describe(ch):
+        return {
+            "label": ch.label,
+            "id": ch.id,
+            "ordered": ch.ordered,
+            "maxRetransmits": ch.maxRetransmits,
+            "maxPacketLifeTime": ch.maxPacketLifeTime,
+            "protocol": ch.protocol,
+            "negotiated": ch.negotiated,
+            "readyState": ch.readyState,
+        }
 
     def emit(event, **fields):
         if setup["events"]:
@@ -83,9 +112,13 @@ async def main():
         @ch.on("message")
         def on_message(message):
             text = message if isinstance(message, str) else f"[binary {len(message)} bytes]"
-            received.setdefault(ch.label, []).append(text)
+            c = counts.setdefault(ch.label, {"messages": 0, "bytes": 0})
+            c["messages"] += 1
+            c["bytes"] += len(message)
+            if setup["record"]:
+                received.setdefault(ch.label, []).append(text)
+                emit("message", label=ch.label, data=text)
             count[0] += 1
-            emit("message", label=ch.label, data=text)
             if setup["echo"]:
                 ch.send(message)
             if setup["expect"] is not None and count[0] >= setup["expect"]:
@@ -115,7 +148,7 @@ async def main():
                     raise RuntimeError(f"no open channel {m['send']['label']}")
                 ch.send(m["send"]["data"])
             elif m.get("createChannel"):
-                on_channel(pc.createDataChannel(m["createChannel"]))
+                on_channel(create_channel(m["createChannel"]))
             elif m.get("negotiate"):
                 await pc.setLocalDescription(await pc.createOffer())
                 send(description_json(pc.localDescription))
@@ -126,8 +159,8 @@ async def main():
 
     task = asyncio.ensure_future(reader())
     if setup["role"] == "offerer":
-        for label in setup["channels"]:
-            on_channel(pc.createDataChannel(label))
+        for spec in setup["channels"]:
+            on_channel(create_channel(spec))
         await pc.setLocalDescription(await pc.createOffer())
         send(description_json(pc.localDescription))
     if setup["expect"] == 0:
@@ -143,7 +176,11 @@ async def main():
         "role": setup["role"],
         "ua": ua,
         "received": received,
+        "counts": counts,
         "opened": opened,
+        "channels": [describe(ch) for ch in channels.values()],
+        # aiortc has no RTCSctpTransport.maxMessageSize: the peer's limit it obeys.
+        "maxMessageSize": getattr(pc.sctp, "_remote_max_message_size", None),
         "connectionState": pc.connectionState,
     }
     task.cancel()

@@ -11,13 +11,21 @@
 //! 1. The test's first message is `{"setup": {...}}` (every field optional):
 //!    - `role`: `"offerer"` or `"answerer"` (default);
 //!    - `config`: the `RTCConfiguration` (default `{}`);
-//!    - `channels`: labels of the data channels an offerer creates (default `["chat"]`);
+//!    - `channels`: the data channels an offerer creates (default `["chat"]`),
+//!      each a *channel spec*: a label, or `{"label", ...RTCDataChannelInit}`
+//!      (`ordered`, `maxRetransmits`, `maxPacketLifeTime`, `protocol`,
+//!      `negotiated`, `id`);
 //!    - `media`: `{"audio": bool, "video": bool}`: send fake camera/microphone tracks;
 //!    - `trickle`: `true` (default) sends candidates as they come; `false`
 //!      sends the description only after gathering completes (for aiortc);
 //!    - `greet`: a text the page sends (as `"<greet> | from <userAgent>"`) on
 //!      each data channel when it opens;
-//!    - `echo`: echo every data-channel message back (default `true`);
+//!    - `echo`: echo every data-channel message back (default `true`); echoes
+//!      wait while the channel's `bufferedAmount` is over 1 MiB and resume on
+//!      `bufferedamountlow`, so bulk transfers are echoed at the wire's pace;
+//!    - `record`: keep each received message in the report's `received` and
+//!      send `message` events (default `true`; `false` for bulk transfers,
+//!      where `counts` still has the totals);
 //!    - `hostAddresses` (aiortc only): the addresses aioice offers (default
 //!      `["127.0.0.1"]`; Firefox ignores a remote 127.0.0.1, so give it
 //!      `["203.0.113.1"]`);
@@ -34,7 +42,8 @@
 //!    "usernameFragment": …}`); `{"candidate": ""}` is end-of-candidates.
 //!    Candidates that arrive before the remote description are held.
 //! 3. Commands from the test at any time: `{"send": {"label", "data"}}` (text
-//!    on an open channel), `{"createChannel": label}`, `{"negotiate": true}`
+//!    on an open channel), `{"createChannel": spec}` (a channel spec, as in
+//!    `channels`; a negotiated one can be made before the offer), `{"negotiate": true}`
 //!    (make and send a new offer), `{"restartIce": true}` (an offerer also
 //!    sends the new offer), `{"close": true}` (`pc.close()`),
 //!    `{"getStats": true}` (the page answers `{"stats": {id: stats, ...}}`,
@@ -42,7 +51,11 @@
 //!    commands but `restartIce` (aiortc has no ICE restart) and `getStats`.
 //! 4. `{"finish": true}` from the test (or `expect` reached) ends the page with
 //!    `done(report)`, where `report` is `{ok, role, ua, received: {label:
-//!    [messages]}, opened: [labels], remoteTracks: [kinds], restarts,
+//!    [messages]} (binary ones as "[binary N bytes]"), counts: {label:
+//!    {messages, bytes}}, opened: [labels], channels: [{label, id, ordered,
+//!    maxRetransmits, maxPacketLifeTime, protocol, negotiated, readyState}],
+//!    maxMessageSize (`pc.sctp.maxMessageSize`; aiortc: the peer's limit it
+//!    obeys), remoteTracks: [kinds], restarts,
 //!    iceUfrag (the current local one), connectionState,
 //!    pair: {state, local, remote}, inbound: [{kind, codec, packetsReceived,
 //!    bytesReceived, packetsLost, framesDecoded, frameWidth, frameHeight}],

@@ -926,6 +926,9 @@ impl DataChannelRegistry {
         self.transmits
             .push_back(dcep_send(stream_id, priority, &DcepMessage::Ack));
         self.events.push_back(DataChannelEvent::ChannelOpened(id));
+        // W3C "announce the data channel as open": the datachannel event,
+        // then open on the (already open) channel.
+        self.events.push_back(DataChannelEvent::Open(id));
     }
 
     /// Opens every connecting channel that has a stream id.

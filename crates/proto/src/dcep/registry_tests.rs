@@ -475,6 +475,8 @@ fn legacy_partial_messages_are_reassembled_and_bounded() {
         Some(DataChannelEvent::ChannelOpened(ch)) => ch,
         other => panic!("expected ChannelOpened, got {other:?}"),
     };
+    // The W3C order: datachannel, then open on the new channel.
+    assert_eq!(r.poll_event(), Some(DataChannelEvent::Open(ch)));
     r.handle_message(1, Ppid::StringPartial.value(), b"ab");
     r.handle_message(1, Ppid::StringPartial.value(), b"cd");
     r.handle_message(1, Ppid::String.value(), b"ef");
