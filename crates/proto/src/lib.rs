@@ -15,6 +15,7 @@ pub mod dtls;
 pub mod error;
 pub mod identity;
 pub mod jsep;
+pub mod media;
 mod peer;
 pub mod stats;
 pub mod transceiver;
@@ -26,6 +27,7 @@ pub use description::{
     PeerConnectionState, SdpType, SessionDescription, SignalingState,
 };
 pub use error::{Error, ErrorDetail, ErrorKind, Result};
+pub use media::{Frame, MediaEvent, Sample};
 pub use peer::{
     AnswerOptions, DtlsRole, Event, OfferOptions, PeerConnection, PeerIdentity, TrackOrKind,
     TransceiverInit, TransportParameters, MAX_MESSAGE_SIZE,

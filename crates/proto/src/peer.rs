@@ -235,6 +235,7 @@ pub struct PeerConnection {
     identity: identity::IdentityState,
     transport: Transport,
     remote_candidates_dirty: bool,
+    media: crate::media::MediaEngine,
 }
 
 impl PeerConnection {
@@ -264,6 +265,7 @@ impl PeerConnection {
                     "certificate has no sha-256 fingerprint",
                 )
             })?;
+        let cname = random_string(16, &ICE_CHARS[..62]);
         Ok(PeerConnection {
             config,
             fingerprint,
@@ -299,10 +301,11 @@ impl PeerConnection {
             gathering_requested: false,
             ice_restart_requested: false,
             next_transceiver_id: 0,
-            cname: random_string(16, &ICE_CHARS[..62]),
+            cname: cname.clone(),
             identity: Default::default(),
             transport: Transport::new(certificate.clone()),
             remote_candidates_dirty: false,
+            media: crate::media::MediaEngine::new(cname),
             certificate,
         })
     }
@@ -509,3 +512,4 @@ mod negotiation;
 mod offer_answer;
 mod stats;
 pub use identity::PeerIdentity;
+mod rtp;

@@ -5,8 +5,13 @@
 //! datagram ──► demux by first byte (RFC 7983)
 //!                ├─ 0..=3     STUN ──► IceAgent (checks, consent)
 //!                ├─ 20..=63   DTLS ──► DtlsTransport ──► Association ──► DataChannelRegistry
-//!                └─ 128..=191 SRTP/SRTCP: no media yet, dropped and counted
+//!                └─ 128..=191 SRTP/SRTCP ──► SrtpContext (keys from DTLS) ──► media queue
 //! ```
+//!
+//! SRTP keys come from the DTLS exporter (RFC 5764 §4.2) once the handshake
+//! negotiated `use_srtp`. Unprotected RTP and RTCP wait in
+//! [`Transport::poll_media`] for the media engine (`crate::media`), which
+//! sends through [`Transport::send_rtp`] and [`Transport::send_rtcp`].
 //!
 //! [`Transport`] owns the four state machines and moves data between them in
 //! [`Transport::handle_receive`] and [`Transport::handle_timeout`]: DTLS
@@ -33,12 +38,15 @@ use std::time::Instant;
 
 pub use rtcpeer_ice::Transmit;
 use rtcpeer_ice::{Candidate, Datagram, IceAgent, IceConfig, IceEvent, Protocol};
+use rtcpeer_rtp::SrtpContext;
 use rtcpeer_sctp::{Association, SctpConfig, SctpEvent};
 
 use crate::certificate::{Certificate, FingerprintAlgorithm, RemoteFingerprint};
 use crate::dcep::{self, DataChannelEvent, DataChannelRegistry, SctpAction};
 use crate::description::{IceConnectionState, PeerConnectionState};
-use crate::dtls::{DtlsConfig, DtlsEvent, DtlsState, DtlsTransport};
+use crate::dtls::{
+    DtlsConfig, DtlsEvent, DtlsState, DtlsTransport, SrtpKeyingMaterial, SrtpProfile,
+};
 use crate::peer::{DtlsRole, TransportParameters};
 
 #[cfg(test)]
@@ -63,8 +71,11 @@ pub enum TransportEvent {
 /// Datagrams and inputs the transport dropped (untrusted input never panics).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TransportCounters {
-    /// SRTP/SRTCP datagrams (first byte 128..=191): no media support yet.
+    /// SRTP/SRTCP datagrams (first byte 128..=191) that arrived before the
+    /// keys, failed authentication or replay checks, or were malformed.
     pub srtp_dropped: u64,
+    /// RTP/RTCP packets we could not protect or send (no keys yet, no pair).
+    pub srtp_send_failures: u64,
     /// Datagrams whose first byte matches no protocol (RFC 7983), or empty.
     pub unknown_dropped: u64,
     /// Remote candidates that did not parse or were refused by ICE.
@@ -92,6 +103,41 @@ pub struct Transport {
     buf: Vec<u8>,
     closed: bool,
     selected_pair_changes: u64,
+    /// (outbound, inbound) SRTP contexts, once DTLS exported keys.
+    srtp: Option<(SrtpContext, SrtpContext)>,
+    media_in: VecDeque<MediaPacket>,
+}
+
+/// An unprotected RTP or RTCP packet that arrived (see [`Transport::poll_media`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaPacket {
+    /// RTCP (by RFC 5761 §4), else RTP.
+    pub rtcp: bool,
+    /// The packet, SRTP removed.
+    pub data: Vec<u8>,
+}
+
+/// The `rtcpeer-rtp` profile of a negotiated DTLS-SRTP profile.
+fn rtp_profile(p: SrtpProfile) -> rtcpeer_rtp::SrtpProfile {
+    match p {
+        SrtpProfile::Aes128CmSha1_80 => rtcpeer_rtp::SrtpProfile::Aes128CmHmacSha1_80,
+        SrtpProfile::AeadAes128Gcm => rtcpeer_rtp::SrtpProfile::AeadAes128Gcm,
+        SrtpProfile::AeadAes256Gcm => rtcpeer_rtp::SrtpProfile::AeadAes256Gcm,
+    }
+}
+
+/// Our (outbound) and the peer's (inbound) SRTP contexts from the exported keys.
+fn srtp_contexts(
+    km: &SrtpKeyingMaterial,
+    role: crate::dtls::DtlsRole,
+) -> Option<(SrtpContext, SrtpContext)> {
+    let profile = rtp_profile(km.profile);
+    let (lk, ls) = km.local(role);
+    let (rk, rs) = km.remote(role);
+    Some((
+        SrtpContext::new(profile, lk, ls).ok()?,
+        SrtpContext::new(profile, rk, rs).ok()?,
+    ))
 }
 
 impl std::fmt::Debug for Transport {
@@ -170,6 +216,8 @@ impl Transport {
             buf: vec![0; 1_500],
             closed: false,
             selected_pair_changes: 0,
+            srtp: None,
+            media_in: VecDeque::new(),
         }
     }
 
@@ -364,11 +412,84 @@ impl Transport {
         if let Some(r) = ice.handle_receive(now, d) {
             match r.data.first() {
                 Some(20..=63) => self.dtls.handle_receive(now, r.data),
-                Some(128..=191) => self.counters.srtp_dropped += 1,
+                Some(128..=191) => {
+                    let data = r.data.to_vec();
+                    self.receive_srtp(data);
+                }
                 _ => self.counters.unknown_dropped += 1,
             }
         }
         self.pump(now);
+    }
+
+    fn receive_srtp(&mut self, mut data: Vec<u8>) {
+        let Some((_, rx)) = self.srtp.as_mut() else {
+            self.counters.srtp_dropped += 1;
+            return;
+        };
+        let rtcp = rtcpeer_rtp::is_rtcp(&data);
+        let r = if rtcp {
+            rx.unprotect_rtcp(&mut data)
+        } else {
+            rx.unprotect_rtp(&mut data)
+        };
+        match r {
+            Ok(n) => {
+                data.truncate(n);
+                self.media_in.push_back(MediaPacket { rtcp, data });
+            }
+            Err(_) => self.counters.srtp_dropped += 1,
+        }
+    }
+
+    /// Whether SRTP keys are in place (media can flow).
+    pub fn media_ready(&self) -> bool {
+        self.srtp.is_some() && !self.closed
+    }
+
+    /// The next received RTP or RTCP packet, unprotected.
+    pub fn poll_media(&mut self) -> Option<MediaPacket> {
+        self.media_in.pop_front()
+    }
+
+    /// Protects one RTP packet and queues it on the selected pair. Fails
+    /// (counted) before the keys or without a pair.
+    pub fn send_rtp(&mut self, packet: Vec<u8>) -> bool {
+        self.send_media(packet, false)
+    }
+
+    /// Protects one (compound) RTCP packet and queues it on the selected pair.
+    pub fn send_rtcp(&mut self, packet: Vec<u8>) -> bool {
+        self.send_media(packet, true)
+    }
+
+    fn send_media(&mut self, mut packet: Vec<u8>, rtcp: bool) -> bool {
+        if self.closed {
+            return false;
+        }
+        let (Some((tx, _)), Some(ice)) = (self.srtp.as_mut(), self.ice.as_mut()) else {
+            self.counters.srtp_send_failures += 1;
+            return false;
+        };
+        let r = if rtcp {
+            tx.protect_rtcp(&mut packet)
+        } else {
+            tx.protect_rtp(&mut packet)
+        };
+        if r.is_err() {
+            self.counters.srtp_send_failures += 1;
+            return false;
+        }
+        match ice.send(&packet) {
+            Some(t) => {
+                self.out.push_back(t);
+                true
+            }
+            None => {
+                self.counters.srtp_send_failures += 1;
+                false
+            }
+        }
     }
 
     /// Runs every timer that is due.
@@ -521,7 +642,11 @@ impl Transport {
                         let failed = matches!(e, DtlsEvent::Failed(_));
                         self.channels.handle_sctp_closed(failed);
                     }
-                    DtlsEvent::KeyingMaterial(_) => {}
+                    DtlsEvent::KeyingMaterial(km) => {
+                        if let Some(role) = self.dtls.role() {
+                            self.srtp = srtp_contexts(&km, role);
+                        }
+                    }
                 }
             }
             // DCEP actions into SCTP.

@@ -2,11 +2,16 @@
 //! tracks and streams. Each is an id plus a reference to its connection.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use rtcpeer_proto::codecs::Codec;
 use rtcpeer_proto::transceiver::Track;
 use rtcpeer_proto::{Direction, Encoding, MediaKind, Result, TransceiverId};
+
+use std::time::Instant;
+
+use rtcpeer_proto::media::{Frame, Sample};
+use rtcpeer_rtp::stats::{InboundRtpStats, OutboundRtpStats};
 
 use crate::peer::Shared;
 
@@ -14,11 +19,20 @@ static NEXT_TRACK: AtomicU64 = AtomicU64::new(1);
 
 /// `MediaStreamTrack`: a local or remote track, by id and kind. Two values
 /// are the same track when id and kind are equal (the label is informative).
+///
+/// A local track is fed encoded frames with [`MediaStreamTrack::write_sample`]
+/// (or ready RTP packets with [`MediaStreamTrack::write_rtp`]); they go out on
+/// every sender of a connection it was added to that sends it now. A remote
+/// track's media is read from its receiver ([`RtpReceiver::read_frame`],
+/// [`RtpReceiver::read_rtp`]), given with the `track` event.
 #[derive(Debug, Clone)]
 pub struct MediaStreamTrack {
     id: String,
     kind: MediaKind,
     label: String,
+    /// The connections the track was given to (addTrack, addTransceiver,
+    /// replaceTrack); which sender sends it is the core's business.
+    pcs: Arc<Mutex<Vec<Weak<Shared>>>>,
 }
 
 impl PartialEq for MediaStreamTrack {
@@ -39,6 +53,7 @@ impl MediaStreamTrack {
             id: format!("{:016x}-{n}", u64::from_le_bytes(rnd)),
             kind,
             label: format!("{kind} {n}"),
+            pcs: Arc::default(),
         }
     }
 
@@ -49,6 +64,7 @@ impl MediaStreamTrack {
             label: id.clone(),
             id,
             kind,
+            pcs: Arc::default(),
         }
     }
 
@@ -65,6 +81,57 @@ impl MediaStreamTrack {
     /// `label`.
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// Sends one encoded frame (VP8, VP9, AV1 frames; H264 in Annex B; one
+    /// Opus/G.711/G.722 packet's worth of audio) on every sender sending
+    /// this track. Returns how many senders took it: 0 before the
+    /// connection is up (the frame is dropped, as a camera's would be).
+    pub fn write_sample(&self, sample: &Sample) -> usize {
+        self.each_sender(|core, id| core.send_sample(Instant::now(), id, sample))
+    }
+
+    /// Sends a ready RTP packet on every sender sending this track; its
+    /// SSRC and payload type are replaced by the negotiated ones.
+    pub fn write_rtp(&self, packet: &[u8]) -> usize {
+        self.each_sender(|core, id| core.send_rtp(id, packet))
+    }
+
+    fn each_sender(
+        &self,
+        mut f: impl FnMut(&mut rtcpeer_proto::PeerConnection, TransceiverId) -> bool,
+    ) -> usize {
+        let pcs: Vec<Arc<Shared>> = {
+            let mut l = self.pcs.lock().unwrap_or_else(|p| p.into_inner());
+            l.retain(|w| w.strong_count() > 0);
+            l.iter().filter_map(Weak::upgrade).collect()
+        };
+        let mut n = 0;
+        for pc in pcs {
+            let sent = {
+                let mut core = pc.core();
+                let ids: Vec<TransceiverId> = core
+                    .transceivers()
+                    .iter()
+                    .filter(|t| t.sender.track.as_ref().is_some_and(|tr| tr.id == self.id))
+                    .map(|t| t.id)
+                    .collect();
+                ids.into_iter().filter(|id| f(&mut core, *id)).count()
+            };
+            if sent > 0 {
+                pc.signals.wake.notify_one();
+            }
+            n += sent;
+        }
+        n
+    }
+
+    /// Remembers that `pc` may send this track.
+    pub(crate) fn bind(&self, pc: &Arc<Shared>) {
+        let mut l = self.pcs.lock().unwrap_or_else(|p| p.into_inner());
+        if !l.iter().any(|w| w.as_ptr() == Arc::as_ptr(pc)) {
+            l.push(Arc::downgrade(pc));
+        }
     }
 
     pub(crate) fn to_core(&self) -> Track {
@@ -238,6 +305,9 @@ impl RtpSender {
 
     /// `replaceTrack(track)`.
     pub async fn replace_track(&self, track: Option<MediaStreamTrack>) -> Result<()> {
+        if let Some(t) = &track {
+            t.bind(&self.pc);
+        }
         self.pc
             .mutate(|c| c.replace_track(self.id, track.as_ref().map(MediaStreamTrack::to_core)))
     }
@@ -254,6 +324,39 @@ impl RtpSender {
         core.transceiver(self.id)
             .map(|t| t.sender.encodings.clone())
             .unwrap_or_default()
+    }
+
+    /// Sends one encoded frame on this sender (see
+    /// [`MediaStreamTrack::write_sample`]). `false` when it does not send now.
+    pub fn write_sample(&self, sample: &Sample) -> bool {
+        let sent = self.pc.core().send_sample(Instant::now(), self.id, sample);
+        self.pc.signals.wake.notify_one();
+        sent
+    }
+
+    /// Sends a ready RTP packet on this sender (SSRC and payload type are
+    /// replaced by the negotiated ones). `false` when it does not send now.
+    pub fn write_rtp(&self, packet: &[u8]) -> bool {
+        let sent = self.pc.core().send_rtp(self.id, packet);
+        self.pc.signals.wake.notify_one();
+        sent
+    }
+
+    /// The codec this sender packetizes for, once negotiated (the first
+    /// codec of the answer that we can packetize).
+    pub fn codec(&self) -> Option<rtcpeer_rtp::codec::Codec> {
+        self.pc.core().send_codec(self.id)
+    }
+
+    /// True (once) after the remote asked for a keyframe (PLI or FIR): the
+    /// encoder feeding this sender should make one.
+    pub fn take_keyframe_request(&self) -> bool {
+        self.pc.core().take_keyframe_request(self.id)
+    }
+
+    /// The `outbound-rtp` counters, once the sender sends.
+    pub fn stats(&self) -> Option<OutboundRtpStats> {
+        self.pc.core().sender_stats(self.id)
     }
 
     /// The transceiver this sender belongs to.
@@ -280,6 +383,39 @@ impl std::fmt::Debug for RtpReceiver {
 }
 
 impl RtpReceiver {
+    /// The next complete frame from the remote sender, in arrival order
+    /// (reassembled by the jitter buffer; NACK and PLI repair losses; video
+    /// starts at a keyframe). `None` once the connection is gone.
+    ///
+    /// Frames wait in a queue of [`crate::media::QUEUE_FRAMES`]; beyond that,
+    /// new frames are dropped, so read steadily.
+    pub async fn read_frame(&self) -> Option<Frame> {
+        let q = self.pc.media_queues(self.id);
+        let mut rx = q.frames_rx.lock().await;
+        rx.recv().await
+    }
+
+    /// The next RTP packet of this receiver, unprotected, as it arrived
+    /// (retransmissions included, in their RTX form). Packets wait in a
+    /// queue of [`crate::media::QUEUE_PACKETS`]; beyond that, new ones are
+    /// dropped.
+    pub async fn read_rtp(&self) -> Option<Vec<u8>> {
+        let q = self.pc.media_queues(self.id);
+        let mut rx = q.rtp_rx.lock().await;
+        rx.recv().await
+    }
+
+    /// Asks the remote sender for a keyframe (sends a PLI).
+    pub fn request_keyframe(&self) {
+        self.pc.core().request_keyframe(self.id);
+        self.pc.signals.wake.notify_one();
+    }
+
+    /// The `inbound-rtp` counters, once media arrived.
+    pub fn stats(&self) -> Option<InboundRtpStats> {
+        self.pc.core().receiver_stats(self.id)
+    }
+
     /// `track` (always present).
     pub fn track(&self) -> MediaStreamTrack {
         let core = self.pc.core();

@@ -20,6 +20,7 @@
 
 mod datachannel;
 mod handles;
+pub mod media;
 mod net;
 mod peer;
 
@@ -28,6 +29,11 @@ pub use datachannel::{
     Message,
 };
 pub use net::{InterfaceFilter, Settings};
+
+pub use rtcpeer_proto::media::{Frame, MediaCounters, Sample};
+/// RTP, RTCP, packetizers and media files (IVF, Ogg Opus, H264 Annex B).
+pub use rtcpeer_rtp as rtp;
+pub use rtcpeer_rtp::stats::{InboundRtpStats, OutboundRtpStats};
 
 pub use handles::{MediaStream, MediaStreamTrack, RtpReceiver, RtpSender, RtpTransceiver};
 pub use peer::{Event, EventStream, PeerConnection, TrackEvent};

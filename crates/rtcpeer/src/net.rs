@@ -165,6 +165,7 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
         };
         let mut transmits = Vec::new();
         let mut events = Vec::new();
+        let mut media = Vec::new();
         let closed = {
             let mut core = shared.core();
             let now = Instant::now();
@@ -204,11 +205,15 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
             while let Some(e) = core.poll_event() {
                 events.push(e);
             }
+            while let Some(m) = core.poll_media_event() {
+                media.push(m);
+            }
             core.is_closed()
         };
         for e in events {
             shared.dispatch(e);
         }
+        shared.dispatch_media(media);
         drop(shared);
         for t in transmits {
             let Some(i) = addrs.iter().position(|a| *a == t.local) else {

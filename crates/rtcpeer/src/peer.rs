@@ -118,6 +118,7 @@ pub(crate) struct Shared {
     /// Wakes whoever waits for a state of the core (e.g. `peer_identity`)
     /// after every API call.
     pub(crate) changed: tokio::sync::Notify,
+    media: Mutex<HashMap<proto::TransceiverId, Arc<crate::media::MediaQueues>>>,
 }
 
 impl Drop for Shared {
@@ -155,6 +156,31 @@ impl Shared {
         self.signals.wake.notify_one();
         self.changed.notify_waiters();
         r
+    }
+
+    /// The receive queues of a transceiver, made on first use.
+    pub(crate) fn media_queues(&self, id: proto::TransceiverId) -> Arc<crate::media::MediaQueues> {
+        self.media
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id)
+            .or_insert_with(|| Arc::new(crate::media::MediaQueues::new()))
+            .clone()
+    }
+
+    /// Hands received frames and packets to their receivers' queues.
+    pub(crate) fn dispatch_media(&self, events: Vec<proto::MediaEvent>) {
+        for e in events {
+            match e {
+                proto::MediaEvent::Frame { transceiver, frame } => {
+                    self.media_queues(transceiver).push_frame(frame)
+                }
+                proto::MediaEvent::Rtp {
+                    transceiver,
+                    packet,
+                } => self.media_queues(transceiver).push_rtp(packet),
+            }
+        }
     }
 
     /// The channel-side state of `id`, made on first use.
@@ -336,6 +362,7 @@ impl PeerConnection {
                 actor_started: AtomicBool::new(false),
                 channels: Mutex::new(HashMap::new()),
                 changed: tokio::sync::Notify::new(),
+                media: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -469,6 +496,19 @@ impl PeerConnection {
         self.shared.mutate(|c| c.restart_ice())
     }
 
+    /// Test hook: drop `percent` % of the RTP media packets we receive
+    /// (chosen by a generator seeded with `seed`), as a lossy network would,
+    /// to exercise NACK and RTX repair. 0 turns it off.
+    #[doc(hidden)]
+    pub fn set_test_receive_loss(&self, percent: u32, seed: u64) {
+        self.shared.core().set_receive_loss(percent, seed);
+    }
+
+    /// Dropped media input (malformed, unroutable, unsupported packets).
+    pub fn media_counters(&self) -> crate::MediaCounters {
+        self.shared.core().media_counters()
+    }
+
     /// `addTrack(track, ...streams)`.
     pub fn add_track(
         &self,
@@ -477,6 +517,7 @@ impl PeerConnection {
     ) -> Result<RtpSender> {
         let ids = streams.iter().map(|s| s.id().to_string()).collect();
         let id = self.shared.mutate(|c| c.add_track(track.to_core(), ids))?;
+        track.bind(&self.shared);
         Ok(RtpSender {
             pc: self.shared.clone(),
             id,
@@ -517,6 +558,7 @@ impl PeerConnection {
         let id = self
             .shared
             .mutate(|c| c.add_transceiver(TrackOrKind::Track(track.to_core()), init))?;
+        track.bind(&self.shared);
         Ok(RtpTransceiver {
             pc: self.shared.clone(),
             id,

@@ -212,6 +212,12 @@ impl InboundStream {
         }
     }
 
+    /// Sets the RTX SSRC (learned from the first retransmission when the
+    /// remote description did not announce it).
+    pub fn set_rtx_ssrc(&mut self, ssrc: Option<u32>) {
+        self.config.rtx_ssrc = ssrc;
+    }
+
     /// Handles an (unprotected) RTP packet of this stream or its RTX stream.
     pub fn handle_rtp(&mut self, now: Instant, packet: &[u8]) -> Result<(), Error> {
         let p = RtpPacket::parse(packet)?;

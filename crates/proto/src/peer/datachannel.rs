@@ -109,6 +109,7 @@ impl PeerConnection {
     ) {
         self.sync_transport(now);
         self.transport.handle_receive(now, local, remote, data);
+        self.pump_media(now);
         self.pull_transport_events();
     }
 
@@ -117,12 +118,16 @@ impl PeerConnection {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.sync_transport(now);
         self.transport.handle_timeout(now);
+        self.pump_media(now);
         self.pull_transport_events();
     }
 
     /// When [`PeerConnection::handle_timeout`] should next run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.transport.poll_timeout()
+        match (self.transport.poll_timeout(), self.media_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The next datagram to send.

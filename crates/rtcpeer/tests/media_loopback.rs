@@ -1,0 +1,158 @@
+//! Media between two rtcpeer connections over real UDP on 127.0.0.1:
+//! samples in on one side, frames out on the other, through SRTP, the
+//! BUNDLE demux, the jitter buffer, and NACK/RTX repair of emulated loss.
+
+use std::time::Duration;
+
+use rtcpeer::rtp::codec::Codec;
+use rtcpeer::{
+    Event, MediaKind, MediaStreamTrack, PeerConnection, PeerConnectionState, Sample, Settings,
+    TrackEvent,
+};
+use tokio::time::timeout;
+
+/// A guard against hangs, not a timing assertion.
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn loopback_pc() -> PeerConnection {
+    PeerConnection::with_settings(Default::default(), Settings::loopback_only()).unwrap()
+}
+
+fn trickle(from: &PeerConnection, to: &PeerConnection) {
+    let mut events = from.events();
+    let to = to.clone();
+    tokio::spawn(async move {
+        while let Some(e) = events.recv().await {
+            if let Event::IceCandidate(c) = e {
+                while to.remote_description().is_none() {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                to.add_ice_candidate(c).await.unwrap();
+            }
+        }
+    });
+}
+
+/// Offer from `a`, answer from `b`; returns `b`'s track events once both are connected.
+async fn connect(a: &PeerConnection, b: &PeerConnection, tracks: usize) -> Vec<TrackEvent> {
+    let mut a_events = a.events();
+    let mut b_events = b.events();
+    trickle(a, b);
+    trickle(b, a);
+    let offer = a.create_offer(Default::default()).await.unwrap();
+    a.set_local_description(Some(offer.clone())).await.unwrap();
+    b.set_remote_description(offer).await.unwrap();
+    let answer = b.create_answer(Default::default()).await.unwrap();
+    b.set_local_description(Some(answer.clone())).await.unwrap();
+    a.set_remote_description(answer).await.unwrap();
+    let mut got = Vec::new();
+    timeout(LIMIT, async {
+        while got.len() < tracks {
+            if let Some(Event::Track(t)) = b_events.recv().await {
+                got.push(t);
+            }
+        }
+        loop {
+            if let Some(Event::ConnectionStateChange(PeerConnectionState::Connected)) =
+                a_events.recv().await
+            {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("tracks and connection in time");
+    got
+}
+
+/// A fake VP8 frame: a keyframe or an interframe by the first byte's P bit,
+/// with a recognisable body of `len` bytes.
+fn vp8_frame(n: usize, len: usize) -> Vec<u8> {
+    let mut f: Vec<u8> = (0..len).map(|i| (i * 7 + n) as u8).collect();
+    f[0] = if n == 0 { 0x10 } else { 0x11 };
+    f[1..5].copy_from_slice(&(n as u32).to_be_bytes());
+    f
+}
+
+/// Writes frames (waiting until the sender sends) and reads them back.
+async fn send_and_receive(
+    track: &MediaStreamTrack,
+    receiver: &rtcpeer::RtpReceiver,
+    frames: usize,
+    len: usize,
+) -> Vec<rtcpeer::Frame> {
+    let sample = move |n| Sample {
+        data: vp8_frame(n, len),
+        duration: Duration::from_millis(33),
+    };
+    timeout(LIMIT, async {
+        while track.write_sample(&sample(0)) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the sender sends once connected");
+    let writer = {
+        let track = track.clone();
+        tokio::spawn(async move {
+            for n in 1..frames {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                assert_eq!(track.write_sample(&sample(n)), 1);
+            }
+        })
+    };
+    let mut got = Vec::new();
+    timeout(LIMIT, async {
+        while got.len() < frames {
+            got.push(receiver.read_frame().await.expect("frames"));
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{frames} frames in time, got {}", got.len()));
+    writer.await.unwrap();
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_frames_cross_srtp_intact() {
+    let (a, b) = (loopback_pc(), loopback_pc());
+    let video = MediaStreamTrack::new(MediaKind::Video);
+    let sender = a.add_track(&video, &[]).unwrap();
+    let tracks = connect(&a, &b, 1).await;
+    assert_eq!(tracks[0].track.kind(), MediaKind::Video);
+    assert_eq!(sender.codec(), Some(Codec::Vp8));
+    let got = send_and_receive(&video, &tracks[0].receiver, 60, 3_000).await;
+    for (n, f) in got.iter().enumerate() {
+        assert_eq!(f.data, vp8_frame(n, 3_000), "frame {n}");
+        assert_eq!(f.keyframe, n == 0);
+        assert_eq!(f.codec, Codec::Vp8);
+    }
+    let out = sender.stats().unwrap();
+    assert_eq!(out.frames_sent, 60);
+    assert!(out.packets_sent >= 180, "{out:?}");
+    let inb = tracks[0].receiver.stats().unwrap();
+    assert_eq!(inb.packets_received, out.packets_sent);
+    assert_eq!(b.media_counters(), Default::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nack_and_rtx_repair_five_percent_loss() {
+    let (a, b) = (loopback_pc(), loopback_pc());
+    let video = MediaStreamTrack::new(MediaKind::Video);
+    let sender = a.add_track(&video, &[]).unwrap();
+    let tracks = connect(&a, &b, 1).await;
+    b.set_test_receive_loss(5, 42);
+    let got = send_and_receive(&video, &tracks[0].receiver, 200, 3_000).await;
+    for (n, f) in got.iter().enumerate() {
+        assert_eq!(f.data, vp8_frame(n, 3_000), "frame {n}");
+        assert!(!f.after_loss, "frame {n} came after a loss");
+    }
+    let dropped = b.media_counters().test_dropped;
+    assert!(dropped > 10, "the hook dropped {dropped} packets");
+    let out = sender.stats().unwrap();
+    assert!(
+        out.retransmitted_packets_sent >= dropped,
+        "{dropped} lost, {out:?}"
+    );
+    assert!(out.nack_count > 0);
+}
