@@ -296,6 +296,12 @@ impl PartialEq for RtpSender {
 }
 
 impl RtpSender {
+    /// `RTCRtpSender.getCapabilities(kind).codecs`: the codecs we can send,
+    /// for `set_codec_preferences`.
+    pub fn get_capabilities(kind: MediaKind) -> Vec<Codec> {
+        rtcpeer_proto::codecs::default_codecs(kind, true)
+    }
+
     /// `track`.
     pub fn track(&self) -> Option<MediaStreamTrack> {
         let core = self.pc.core();

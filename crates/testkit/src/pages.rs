@@ -15,7 +15,9 @@
 //!      each a *channel spec*: a label, or `{"label", ...RTCDataChannelInit}`
 //!      (`ordered`, `maxRetransmits`, `maxPacketLifeTime`, `protocol`,
 //!      `negotiated`, `id`);
-//!    - `media`: `{"audio": bool, "video": bool}`: send fake camera/microphone tracks;
+//!    - `media`: `{"audio": bool, "video": bool}`: send fake camera/microphone tracks
+//!      (instead of `true`, getUserMedia constraints such as
+//!      `{"width": 320, "height": 240}`);
 //!    - `trickle`: `true` (default) sends candidates as they come; `false`
 //!      sends the description only after gathering completes (for aiortc);
 //!    - `greet`: a text the page sends (as `"<greet> | from <userAgent>"`) on

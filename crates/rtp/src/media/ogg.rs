@@ -103,6 +103,9 @@ pub struct OggOpusWriter<W> {
     page_seq: u32,
     granule: u64,
     page: Vec<u8>,
+    /// The last packet, held so that `finish` can mark its page end-of-stream
+    /// (an empty end-of-stream packet is not valid Opus: decoders reject it).
+    pending: Option<(Vec<u8>, u64)>,
 }
 
 impl<W: Write> OggOpusWriter<W> {
@@ -114,6 +117,7 @@ impl<W: Write> OggOpusWriter<W> {
             page_seq: 0,
             granule: head.pre_skip as u64,
             page: Vec::new(),
+            pending: None,
         };
         s.write_page(&head.to_bytes(), 0, FLAG_BOS)?;
         let mut tags = b"OpusTags".to_vec();
@@ -157,7 +161,11 @@ impl<W: Write> OggOpusWriter<W> {
     /// Appends an Opus packet lasting `samples` (48 kHz); see [`opus_packet_samples`].
     pub fn write_packet(&mut self, packet: &[u8], samples: u32) -> io::Result<()> {
         self.granule += samples as u64;
-        self.write_page(packet, self.granule, 0)
+        if let Some((p, g)) = self.pending.take() {
+            self.write_page(&p, g, 0)?;
+        }
+        self.pending = Some((packet.to_vec(), self.granule));
+        Ok(())
     }
 
     /// Appends an Opus packet, taking its duration from its TOC byte.
@@ -168,8 +176,13 @@ impl<W: Write> OggOpusWriter<W> {
 
     /// Writes an end-of-stream page and returns the writer.
     pub fn finish(mut self) -> io::Result<W> {
-        let g = self.granule;
-        self.write_page(&[], g, FLAG_EOS)?;
+        match self.pending.take() {
+            Some((p, g)) => self.write_page(&p, g, FLAG_EOS)?,
+            None => {
+                let g = self.granule;
+                self.write_page(&[], g, FLAG_EOS)?
+            }
+        }
         self.w.flush()?;
         Ok(self.w)
     }

@@ -1,0 +1,430 @@
+//! Audio and video between rtcpeer and real browsers, over real UDP inside a
+//! private network namespace (`testkit::isolate!()`). One browser launch per
+//! test carries both directions:
+//!
+//! - browser → rtcpeer: the browser's fake camera and microphone; we save the
+//!   video (IVF for VP8, Annex B for H264) and the audio (Ogg Opus), and
+//!   ffprobe/ffmpeg must read and decode both;
+//! - rtcpeer → browser: files ffmpeg makes in the test (testsrc and sine),
+//!   sent at their own pace; the page's getStats must show decoded frames at
+//!   320x240 and received audio packets.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rtcpeer::rtp::codec::{vp8_keyframe_size, Codec as RtpCodec};
+use rtcpeer::rtp::media::H264Reader;
+use rtcpeer::rtp::media::{opus_packet_samples, OggOpusReader, OggOpusWriter, OpusHead};
+use rtcpeer::rtp::media::{IvfHeader, IvfReader, IvfWriter};
+use rtcpeer::{
+    Event, IceCandidateInit, InterfaceFilter, MediaKind, MediaStreamTrack, PeerConnection,
+    PeerConnectionState, RtpReceiver, Sample, SessionDescription, Settings, TrackEvent,
+};
+use serde_json::{json, Value};
+use testkit::browser::{Browser, DEFAULT_TIMEOUT};
+use testkit::pages::BrowserPeer;
+use tokio::time::timeout;
+
+const LIMIT: Duration = Duration::from_secs(30);
+/// How much of the browser's media we record (the issue asks for 10 s).
+const RECORD: Duration = Duration::from_millis(10_200);
+
+fn namespace_settings() -> Settings {
+    Settings {
+        interfaces: InterfaceFilter::All,
+        include_loopback: true,
+    }
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .expect("ffmpeg/ffprobe run (scripts/install-peers installs them)");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Makes the files we send: 4 s of testsrc at 320x240/30 and of a 440 Hz sine.
+fn make_media(dir: &Path, h264: bool) -> (PathBuf, PathBuf) {
+    let video = dir.join(if h264 { "send.h264" } else { "send.ivf" });
+    let audio = dir.join("send.ogg");
+    let mut v = Command::new("ffmpeg");
+    v.args([
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=30",
+        "-t",
+        "4",
+    ]);
+    if h264 {
+        v.args([
+            "-c:v",
+            "libx264",
+            "-profile:v",
+            "baseline",
+            "-level",
+            "3.1",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "30",
+            "-bf",
+            "0",
+            "-tune",
+            "zerolatency",
+            "-f",
+            "h264",
+        ]);
+    } else {
+        v.args([
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-b:v",
+            "400k",
+            "-g",
+            "30",
+            "-auto-alt-ref",
+            "0",
+        ]);
+    }
+    run(v.arg(&video));
+    run(Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=4:sample_rate=48000",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "32k",
+            "-frame_duration",
+            "20",
+        ])
+        .arg(&audio));
+    (video, audio)
+}
+
+/// Video frames of a file we send, with their duration.
+fn video_frames(path: &Path, h264: bool) -> Vec<Sample> {
+    let frame = Duration::from_millis(1000 / 30);
+    if h264 {
+        let mut r = H264Reader::new(std::fs::read(path).unwrap());
+        std::iter::from_fn(|| r.next_access_unit())
+            .map(|data| Sample {
+                data,
+                duration: frame,
+            })
+            .collect()
+    } else {
+        let mut r = IvfReader::new(std::fs::File::open(path).unwrap()).unwrap();
+        std::iter::from_fn(|| r.next_frame().unwrap())
+            .map(|f| Sample {
+                data: f.data,
+                duration: frame,
+            })
+            .collect()
+    }
+}
+
+fn audio_packets(path: &Path) -> Vec<Sample> {
+    let mut r = OggOpusReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    std::iter::from_fn(|| r.next_packet().unwrap())
+        .map(|(data, _)| {
+            let samples = opus_packet_samples(&data).unwrap_or(960);
+            Sample {
+                data,
+                duration: Duration::from_micros(samples as u64 * 1_000_000 / 48_000),
+            }
+        })
+        .collect()
+}
+
+/// Sends `samples` in a loop at their own pace until `until`; returns how many went out.
+async fn play(track: MediaStreamTrack, samples: Vec<Sample>, until: Instant) -> usize {
+    let start = tokio::time::Instant::now();
+    let mut at = Duration::ZERO;
+    let mut sent = 0;
+    for s in samples.iter().cycle() {
+        if Instant::now() >= until {
+            break;
+        }
+        tokio::time::sleep_until(start + at).await;
+        sent += track.write_sample(s);
+        at += s.duration;
+    }
+    sent
+}
+
+/// Records a video receiver for `RECORD` of RTP time: VP8 into IVF (size
+/// from the first keyframe), H264 as Annex B. Returns the frame count.
+async fn record_video(rx: RtpReceiver, path: PathBuf) -> usize {
+    let mut frames = Vec::new();
+    let mut first = None;
+    while let Some(f) = rx.read_frame().await {
+        let t0 = *first.get_or_insert(f.timestamp);
+        let ts = f.timestamp.wrapping_sub(t0) as u64;
+        frames.push((ts, f));
+        if ts >= RECORD.as_millis() as u64 * 90 {
+            break;
+        }
+    }
+    let n = frames.len();
+    if frames
+        .first()
+        .is_some_and(|(_, f)| f.codec == RtpCodec::H264)
+    {
+        let mut out = Vec::new();
+        for (_, f) in &frames {
+            out.extend_from_slice(&f.data);
+        }
+        std::fs::write(&path, out).unwrap();
+    } else {
+        let (width, height) = frames
+            .iter()
+            .find_map(|(_, f)| vp8_keyframe_size(&f.data))
+            .expect("a VP8 keyframe");
+        let header = IvfHeader {
+            fourcc: *b"VP80",
+            width,
+            height,
+            timebase_den: 90_000,
+            timebase_num: 1,
+            frame_count: n as u32,
+        };
+        let mut w = IvfWriter::new(std::fs::File::create(&path).unwrap(), header).unwrap();
+        for (ts, f) in &frames {
+            w.write_frame(*ts, &f.data).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    n
+}
+
+/// Records an Opus receiver for `RECORD` of RTP time into Ogg.
+async fn record_audio(rx: RtpReceiver, path: PathBuf) -> usize {
+    let head = OpusHead {
+        channels: 2,
+        pre_skip: 312,
+        input_sample_rate: 48_000,
+        output_gain: 0,
+    };
+    let mut w = OggOpusWriter::new(std::fs::File::create(&path).unwrap(), head, 7).unwrap();
+    let mut first = None;
+    let mut n = 0;
+    while let Some(f) = rx.read_frame().await {
+        assert_eq!(f.codec, RtpCodec::Opus);
+        let t0 = *first.get_or_insert(f.timestamp);
+        w.write_opus(&f.data).unwrap();
+        n += 1;
+        if f.timestamp.wrapping_sub(t0) as u64 >= RECORD.as_millis() as u64 * 48 {
+            break;
+        }
+    }
+    w.finish().unwrap();
+    n
+}
+
+/// Signals with the page until we are connected and have `tracks` remote tracks.
+async fn negotiate(pc: &PeerConnection, page: &BrowserPeer, tracks: usize) -> Vec<TrackEvent> {
+    let mut events = pc.events();
+    let offer = pc.create_offer(Default::default()).await.unwrap();
+    pc.set_local_description(Some(offer.clone())).await.unwrap();
+    page.send(serde_json::to_value(&offer).unwrap());
+    let mut got = Vec::new();
+    let mut connected = false;
+    timeout(LIMIT, async {
+        while !(connected && got.len() >= tracks) {
+            tokio::select! {
+                e = events.recv() => match e.expect("events") {
+                    Event::IceCandidate(Some(c)) => page.send(serde_json::to_value(&c).unwrap()),
+                    Event::IceCandidate(None) => page.send(json!({"candidate": ""})),
+                    Event::Track(t) => got.push(t),
+                    Event::ConnectionStateChange(PeerConnectionState::Connected) => connected = true,
+                    Event::ConnectionStateChange(PeerConnectionState::Failed) => panic!("failed"),
+                    _ => {}
+                },
+                m = page.recv() => {
+                    let m: Value = m.expect("the page signals");
+                    if m.get("type").is_some() {
+                        let d: SessionDescription = serde_json::from_value(m).unwrap();
+                        pc.set_remote_description(d).await.unwrap();
+                    } else if let Some(c) = m.get("candidate").and_then(Value::as_str) {
+                        if c.is_empty() {
+                            pc.add_ice_candidate(None).await.unwrap();
+                        } else {
+                            let c: IceCandidateInit = serde_json::from_value(m).unwrap();
+                            let _ = pc.add_ice_candidate(Some(c)).await;
+                        }
+                    }
+                },
+            }
+        }
+    })
+    .await
+    .expect("connected with the remote tracks in time");
+    got
+}
+
+/// Frames ffprobe decodes from a video file: (count, sizes, last pts in s).
+fn probe_video(path: &Path, h264: bool) -> (usize, Vec<(u64, u64)>, f64) {
+    let mut cmd = Command::new("ffprobe");
+    cmd.args([
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "frame=pts_time,width,height",
+        "-of",
+        "json",
+    ]);
+    if h264 {
+        // A raw stream has no timestamps: ffprobe counts at 30 fps.
+        cmd.args(["-f", "h264", "-framerate", "30"]);
+    }
+    let v: Value = serde_json::from_str(&run(cmd.arg(path))).unwrap();
+    let frames = v["frames"].as_array().cloned().unwrap_or_default();
+    let sizes = frames
+        .iter()
+        .map(|f| (f["width"].as_u64().unwrap(), f["height"].as_u64().unwrap()))
+        .collect();
+    let last = frames
+        .iter()
+        .filter_map(|f| f["pts_time"].as_str()?.parse::<f64>().ok())
+        .fold(0.0, f64::max);
+    (frames.len(), sizes, last)
+}
+
+async fn both_ways(browser: Browser, h264: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let (send_video, send_audio) = make_media(dir.path(), h264);
+    let page = BrowserPeer::launch(
+        browser,
+        json!({"role": "answerer", "media": {
+            "audio": true,
+            "video": {"width": {"exact": 320}, "height": {"exact": 240}, "frameRate": 30},
+        }}),
+    )
+    .await
+    .expect("the browser starts (scripts/install-peers installs it)");
+    let pc = PeerConnection::with_settings(Default::default(), namespace_settings()).unwrap();
+    let video = MediaStreamTrack::new(MediaKind::Video);
+    let audio = MediaStreamTrack::new(MediaKind::Audio);
+    let vt = pc
+        .add_transceiver_with_track(&video, Default::default())
+        .unwrap();
+    pc.add_transceiver_with_track(&audio, Default::default())
+        .unwrap();
+    if h264 {
+        let h264: Vec<_> = rtcpeer_proto_codecs()
+            .into_iter()
+            .filter(|c| {
+                c.mime_type == "video/H264"
+                    && c.sdp_fmtp_line
+                        .contains("packetization-mode=1;profile-level-id=42e01f")
+            })
+            .collect();
+        assert_eq!(h264.len(), 1);
+        vt.set_codec_preferences(h264).unwrap();
+    }
+    let tracks = negotiate(&pc, &page, 2).await;
+    let want = if h264 { RtpCodec::H264 } else { RtpCodec::Vp8 };
+    assert_eq!(vt.sender().codec(), Some(want));
+
+    let until = Instant::now() + RECORD + Duration::from_secs(1);
+    let send_v = tokio::spawn(play(video.clone(), video_frames(&send_video, h264), until));
+    let send_a = tokio::spawn(play(audio.clone(), audio_packets(&send_audio), until));
+    let rec_video = dir.path().join(if h264 { "got.h264" } else { "got.ivf" });
+    let rec_audio = dir.path().join("got.ogg");
+    let mut recorders = Vec::new();
+    for t in tracks {
+        recorders.push(match t.track.kind() {
+            MediaKind::Video => tokio::spawn(record_video(t.receiver, rec_video.clone())),
+            MediaKind::Audio => tokio::spawn(record_audio(t.receiver, rec_audio.clone())),
+        });
+    }
+    let mut counts = Vec::new();
+    for r in recorders {
+        counts.push(timeout(LIMIT, r).await.expect("recorded in time").unwrap());
+    }
+    let (sent_v, sent_a) = (send_v.await.unwrap(), send_a.await.unwrap());
+    assert!(
+        sent_v > 250 && sent_a > 400,
+        "sent {sent_v} frames, {sent_a} audio packets"
+    );
+    page.finish();
+    let report = page.report(DEFAULT_TIMEOUT).await.unwrap();
+    pc.close();
+
+    // browser → rtcpeer: ffprobe decodes what we saved.
+    let (frames, sizes, last) = probe_video(&rec_video, h264);
+    eprintln!(
+        "recorded {counts:?}; video: {frames} frames decoded, last pts {last}, first size {:?}",
+        sizes.first()
+    );
+    assert!(sizes.iter().all(|s| *s == (320, 240)), "sizes {sizes:?}");
+    if h264 {
+        assert!(frames as f64 / 30.0 >= 9.5, "{frames} frames");
+    } else {
+        assert!(last >= 10.0, "the video spans {last} s");
+    }
+    let out = run(Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,channels:format=duration",
+            "-of",
+            "json",
+        ])
+        .arg(&rec_audio));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["streams"][0]["codec_name"], json!("opus"));
+    let secs: f64 = v["format"]["duration"].as_str().unwrap().parse().unwrap();
+    assert!(secs >= 10.0, "audio lasts {secs} s");
+    run(Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&rec_audio)
+        .args(["-f", "null", "-"]));
+
+    // rtcpeer → browser: the page decoded our video at its size and got our audio.
+    eprintln!("page inbound: {}", report["inbound"]);
+    let inbound = report["inbound"].as_array().unwrap();
+    let v = inbound
+        .iter()
+        .find(|s| s["kind"] == "video")
+        .expect("inbound video");
+    assert!(v["framesDecoded"].as_u64().unwrap() >= 200, "{v}");
+    assert_eq!(v["frameWidth"], json!(320));
+    assert_eq!(v["frameHeight"], json!(240));
+    let a = inbound
+        .iter()
+        .find(|s| s["kind"] == "audio")
+        .expect("inbound audio");
+    assert!(a["packetsReceived"].as_u64().unwrap() >= 400, "{a}");
+}
+
+fn rtcpeer_proto_codecs() -> Vec<rtcpeer::Codec> {
+    rtcpeer::RtpSender::get_capabilities(MediaKind::Video)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_vp8_and_opus_both_ways() {
+    testkit::isolate!();
+    both_ways(Browser::Chromium, false).await;
+}
