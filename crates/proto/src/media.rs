@@ -409,6 +409,10 @@ impl MediaEngine {
         };
         let codec = r.media.map(|m| m.2);
         while let Some(f) = st.poll_frame(now) {
+            // Padding-only packets (bandwidth probes) carry no frame.
+            if f.data.is_empty() {
+                continue;
+            }
             if let Some(codec) = codec {
                 self.events.push_back(MediaEvent::Frame {
                     transceiver: r.id,

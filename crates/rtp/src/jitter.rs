@@ -228,6 +228,15 @@ impl JitterBuffer {
             let head = match self.next {
                 Some(n) => n,
                 None => {
+                    // Padding-only packets (bandwidth probes) belong to no frame.
+                    if self
+                        .packets
+                        .get(&first)
+                        .is_some_and(|e| e.payload.is_empty())
+                    {
+                        self.packets.remove(&first);
+                        continue;
+                    }
                     // Start at the first packet that begins a frame.
                     let starts = self
                         .packets
@@ -269,6 +278,16 @@ impl JitterBuffer {
                     self.next = Some(first);
                     self.skip();
                 }
+                continue;
+            }
+            if self
+                .packets
+                .get(&head)
+                .is_some_and(|e| e.payload.is_empty())
+            {
+                // A padding-only packet between frames: it is not a loss.
+                self.packets.remove(&head);
+                self.next = Some(head + 1);
                 continue;
             }
             let Some(end) = self.complete_end(head) else {
@@ -351,6 +370,48 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn padding_only_packets_are_not_losses() {
+        // Chromium probes bandwidth with padding-only packets on the media
+        // SSRC (when RTX is not negotiated), between frames.
+        let mut p = Packetizer::new(Codec::H264, 1, 102, 100, 1000);
+        let mut jb = JitterBuffer::new(
+            Codec::H264.depacketizer(),
+            JitterConfig {
+                wait_for_keyframe: true,
+                ..JitterConfig::default()
+            },
+        );
+        let now = Instant::now();
+        let idr = vec![0, 0, 0, 1, 0x65, 1, 2, 3];
+        let p_frame = vec![0, 0, 0, 1, 0x41, 4, 5, 6];
+        let mut seq = 0;
+        let mut feed = |jb: &mut JitterBuffer, frame: &[u8], ts: u32, p: &mut Packetizer| {
+            for (h, pl) in p.packetize(frame, ts).unwrap() {
+                seq = h.sequence_number;
+                jb.push(now, &h.to_packet(&pl)).unwrap();
+            }
+            seq
+        };
+        let last = feed(&mut jb, &idr, 0, &mut p);
+        // the packetizer's next number goes to the padding packet
+        let pad = crate::RtpHeader {
+            payload_type: 102,
+            sequence_number: last.wrapping_add(1),
+            timestamp: 0,
+            ssrc: 1,
+            ..Default::default()
+        };
+        jb.push(now, &pad.to_packet(&[])).unwrap();
+        let mut p2 = Packetizer::new(Codec::H264, 1, 102, last.wrapping_add(2), 1000);
+        feed(&mut jb, &p_frame, 3000, &mut p2);
+        let a = jb.pop_frame(now).unwrap();
+        let b = jb.pop_frame(now).unwrap();
+        assert!(a.keyframe && !b.keyframe && !b.after_loss);
+        assert_eq!(b.data, p_frame);
+        assert_eq!(jb.stats().dropped, 0);
     }
 
     #[test]
