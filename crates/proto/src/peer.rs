@@ -122,6 +122,18 @@ pub enum Event {
     DataChannelClosing(ChannelId),
     /// A channel's `close` event.
     DataChannelClose(ChannelId),
+    /// `RTCDtlsTransport` `statechange`.
+    DtlsStateChange(crate::dtls::DtlsState),
+    /// `RTCDtlsTransport` `error` (an `RTCErrorEvent`), fired before the
+    /// `statechange` to failed.
+    DtlsError {
+        /// `RTCError.errorDetail`: `fingerprint-failure` or `dtls-failure`.
+        detail: crate::error::ErrorDetail,
+        /// The error message.
+        message: String,
+    },
+    /// `RTCSctpTransport` `statechange`.
+    SctpStateChange(crate::transport::SctpTransportState),
 }
 
 #[derive(Debug, Clone)]

@@ -45,8 +45,9 @@ use crate::certificate::{Certificate, FingerprintAlgorithm, RemoteFingerprint};
 use crate::dcep::{self, DataChannelEvent, DataChannelRegistry, SctpAction};
 use crate::description::{IceConnectionState, PeerConnectionState};
 use crate::dtls::{
-    DtlsConfig, DtlsEvent, DtlsState, DtlsTransport, SrtpKeyingMaterial, SrtpProfile,
+    DtlsConfig, DtlsError, DtlsEvent, DtlsState, DtlsTransport, SrtpKeyingMaterial, SrtpProfile,
 };
+use crate::error::ErrorDetail;
 use crate::peer::{DtlsRole, TransportParameters};
 
 #[cfg(test)]
@@ -66,6 +67,40 @@ pub enum TransportEvent {
     ConnectionState(PeerConnectionState),
     /// Something happened to a data channel.
     DataChannel(DataChannelEvent),
+    /// The W3C `RTCDtlsTransport.state` changed (`statechange`).
+    DtlsState(DtlsState),
+    /// The DTLS transport failed (`RTCDtlsTransport` `error`, before its
+    /// `statechange` to failed): `fingerprint-failure` or `dtls-failure`.
+    DtlsError {
+        /// The `RTCError.errorDetail`.
+        detail: ErrorDetail,
+        /// What went wrong.
+        message: String,
+    },
+    /// The W3C `RTCSctpTransport.state` changed (`statechange`).
+    SctpState(SctpTransportState),
+}
+
+/// `RTCSctpTransportState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SctpTransportState {
+    /// Negotiated; the association is not up yet.
+    Connecting,
+    /// The association is up.
+    Connected,
+    /// Closed (shutdown, abort, or the DTLS transport below ended).
+    Closed,
+}
+
+impl SctpTransportState {
+    /// The W3C string: `"connecting"`, `"connected"`, `"closed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SctpTransportState::Connecting => "connecting",
+            SctpTransportState::Connected => "connected",
+            SctpTransportState::Closed => "closed",
+        }
+    }
 }
 
 /// Datagrams and inputs the transport dropped (untrusted input never panics).
@@ -103,6 +138,10 @@ pub struct Transport {
     buf: Vec<u8>,
     closed: bool,
     selected_pair_changes: u64,
+    /// The DTLS state last reported as an event.
+    dtls_state: DtlsState,
+    /// `None` until data channels are negotiated (W3C `pc.sctp` is null).
+    sctp_state: Option<SctpTransportState>,
     /// (outbound, inbound) SRTP contexts, once DTLS exported keys.
     srtp: Option<(SrtpContext, SrtpContext)>,
     media_in: VecDeque<MediaPacket>,
@@ -218,6 +257,8 @@ impl Transport {
             selected_pair_changes: 0,
             srtp: None,
             media_in: VecDeque::new(),
+            dtls_state: DtlsState::New,
+            sctp_state: None,
         }
     }
 
@@ -295,6 +336,7 @@ impl Transport {
             if let Some((_, max)) = params.sctp {
                 let max = if max == 0 { usize::MAX } else { max as usize };
                 self.channels.set_max_message_size(max);
+                self.sctp_state = Some(SctpTransportState::Connecting);
             }
         }
         self.dtls.set_remote_fingerprints(fingerprints);
@@ -551,6 +593,11 @@ impl Transport {
         if let (Some(ice), Some(now)) = (self.ice.as_mut(), now) {
             ice.close(now);
         }
+        // pc.close(): both transports end up closed, without events.
+        if self.sctp_state.is_some() {
+            self.sctp_state = Some(SctpTransportState::Closed);
+        }
+        self.dtls_state = DtlsState::Closed;
         self.closed = true;
     }
 
@@ -640,7 +687,19 @@ impl Transport {
                     }
                     DtlsEvent::Closed | DtlsEvent::Failed(_) => {
                         let failed = matches!(e, DtlsEvent::Failed(_));
+                        if let DtlsEvent::Failed(err) = &e {
+                            let detail = if *err == DtlsError::FingerprintMismatch {
+                                ErrorDetail::FingerprintFailure
+                            } else {
+                                ErrorDetail::DtlsFailure
+                            };
+                            self.events.push_back(TransportEvent::DtlsError {
+                                detail,
+                                message: err.to_string(),
+                            });
+                        }
                         self.channels.handle_sctp_closed(failed);
+                        self.set_sctp_state(SctpTransportState::Closed);
                     }
                     DtlsEvent::KeyingMaterial(km) => {
                         if let Some(role) = self.dtls.role() {
@@ -683,6 +742,10 @@ impl Transport {
                             let (o, i) = sctp.stream_counts();
                             self.channels.set_max_streams(o.min(i));
                             self.channels.handle_sctp_connected();
+                            self.sctp_state = Some(SctpTransportState::Connected);
+                            self.events.push_back(TransportEvent::SctpState(
+                                SctpTransportState::Connected,
+                            ));
                         }
                         SctpEvent::Message {
                             stream_id,
@@ -699,8 +762,14 @@ impl Transport {
                                 self.channels.handle_outgoing_reset_done(s);
                             }
                         }
-                        SctpEvent::Closed => self.channels.handle_sctp_closed(false),
-                        SctpEvent::Aborted { .. } => self.channels.handle_sctp_closed(true),
+                        SctpEvent::Closed => {
+                            self.channels.handle_sctp_closed(false);
+                            Self::sctp_closed(&mut self.sctp_state, &mut self.events);
+                        }
+                        SctpEvent::Aborted { .. } => {
+                            self.channels.handle_sctp_closed(true);
+                            Self::sctp_closed(&mut self.sctp_state, &mut self.events);
+                        }
                         _ => {}
                     }
                 }
@@ -756,7 +825,51 @@ impl Transport {
         self.sctp = Some(sctp);
     }
 
+    fn set_sctp_state(&mut self, s: SctpTransportState) {
+        if self.sctp_state.is_some_and(|old| old != s) {
+            self.sctp_state = Some(s);
+            self.events.push_back(TransportEvent::SctpState(s));
+        }
+    }
+
+    fn sctp_closed(state: &mut Option<SctpTransportState>, events: &mut VecDeque<TransportEvent>) {
+        if state.is_some_and(|old| old != SctpTransportState::Closed) {
+            *state = Some(SctpTransportState::Closed);
+            events.push_back(TransportEvent::SctpState(SctpTransportState::Closed));
+        }
+    }
+
+    /// W3C `RTCSctpTransport.state`; `None` until data channels are negotiated.
+    pub fn sctp_state(&self) -> Option<SctpTransportState> {
+        self.sctp_state
+    }
+
+    /// W3C `RTCSctpTransport.maxChannels`: the streams both sides allow,
+    /// once the association is up.
+    pub fn sctp_max_channels(&self) -> Option<u16> {
+        let sctp = self.sctp.as_ref()?;
+        if self.sctp_state != Some(SctpTransportState::Connected) {
+            return None;
+        }
+        let (o, i) = sctp.stream_counts();
+        Some(o.min(i))
+    }
+
+    /// W3C `RTCDtlsTransport.state`.
+    pub fn dtls_state(&self) -> DtlsState {
+        if self.closed {
+            DtlsState::Closed
+        } else {
+            self.dtls.state()
+        }
+    }
+
     fn update_connection_state(&mut self) {
+        let d = self.dtls.state();
+        if d != self.dtls_state && !self.closed {
+            self.dtls_state = d;
+            self.events.push_back(TransportEvent::DtlsState(d));
+        }
         let s = connection_state(self.ice_state, self.dtls.state());
         if s != self.connection_state {
             self.connection_state = s;

@@ -23,12 +23,17 @@ mod handles;
 pub mod media;
 mod net;
 mod peer;
+mod transport;
 
 pub use datachannel::{
     DataChannel, DataChannelEvent, DataChannelEventStream, DataChannelInit, DataChannelState,
     Message,
 };
 pub use net::{InterfaceFilter, Settings};
+pub use transport::{
+    DtlsTransport, DtlsTransportEvent, DtlsTransportState, SctpTransport, SctpTransportEvent,
+    SctpTransportState, TransportEventStream,
+};
 
 pub use rtcpeer_proto::media::{Frame, MediaCounters, Sample};
 /// RTP, RTCP, packetizers and media files (IVF, Ogg Opus, H264 Annex B).

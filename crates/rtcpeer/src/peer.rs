@@ -25,6 +25,9 @@ use rtcpeer_proto::dcep::ChannelId;
 use crate::datachannel::{ChannelShared, DataChannel, DataChannelEvent, DataChannelInit, Message};
 use crate::handles::{MediaStream, MediaStreamTrack, RtpReceiver, RtpSender, RtpTransceiver};
 use crate::net::{Settings, Signals};
+use crate::transport::{
+    DtlsTransportEvent, Listeners, SctpTransport, SctpTransportEvent, ERROR, STATE_CHANGE,
+};
 
 mod identity;
 
@@ -115,6 +118,8 @@ pub(crate) struct Shared {
     pub(crate) signals: Arc<Signals>,
     pub(crate) actor_started: AtomicBool,
     channels: Mutex<HashMap<ChannelId, Arc<ChannelShared>>>,
+    pub(crate) dtls_listeners: Listeners<DtlsTransportEvent>,
+    pub(crate) sctp_listeners: Listeners<SctpTransportEvent>,
     /// Wakes whoever waits for a state of the core (e.g. `peer_identity`)
     /// after every API call.
     pub(crate) changed: tokio::sync::Notify,
@@ -271,6 +276,22 @@ impl Shared {
             proto::Event::DataChannelClose(id) => {
                 return self.channel_event(id, DataChannelEvent::Close)
             }
+            proto::Event::DtlsStateChange(s) => {
+                return self
+                    .dtls_listeners
+                    .dispatch(STATE_CHANGE, DtlsTransportEvent::StateChange(s))
+            }
+            proto::Event::DtlsError { detail, message } => {
+                return self.dtls_listeners.dispatch(
+                    ERROR,
+                    DtlsTransportEvent::Error(Error::rtc(detail, message)),
+                )
+            }
+            proto::Event::SctpStateChange(s) => {
+                return self
+                    .sctp_listeners
+                    .dispatch(STATE_CHANGE, SctpTransportEvent::StateChange(s))
+            }
             _ => return,
         };
         let filter = EventFilter::of(&event);
@@ -361,9 +382,20 @@ impl PeerConnection {
                 signals: Arc::new(Signals::default()),
                 actor_started: AtomicBool::new(false),
                 channels: Mutex::new(HashMap::new()),
+                dtls_listeners: Listeners::new(),
+                sctp_listeners: Listeners::new(),
                 changed: tokio::sync::Notify::new(),
                 media: Mutex::new(HashMap::new()),
             }),
+        })
+    }
+
+    /// `sctp`: the SCTP transport, `None` (null) until data channels are
+    /// negotiated.
+    pub fn sctp(&self) -> Option<SctpTransport> {
+        self.shared.core().sctp_state()?;
+        Some(SctpTransport {
+            pc: self.shared.clone(),
         })
     }
 

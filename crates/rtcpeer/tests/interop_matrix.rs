@@ -10,7 +10,9 @@
 //!   too);
 //! - a binary message of exactly the negotiated max-message-size echoes back
 //!   byte for byte, and one byte more is a `TypeError` from our `send`;
-//! - both sides see the options each channel was created with.
+//! - both sides see the options each channel was created with;
+//! - `pc.sctp()` is connected with the negotiated maxMessageSize and a
+//!   maxChannels, over a DTLS transport that went connecting → connected.
 
 mod common;
 
@@ -18,7 +20,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use common::{Kind, Remote};
-use rtcpeer::{DataChannel, DataChannelInit, ErrorKind, Message, PeerConnection};
+use rtcpeer::{
+    DataChannel, DataChannelInit, DtlsTransportEvent, DtlsTransportState, ErrorKind, Message,
+    PeerConnection, SctpTransportEvent, SctpTransportState,
+};
 use serde_json::{json, Value};
 use tokio::time::timeout;
 
@@ -190,6 +195,39 @@ async fn run_matrix(kind: Kind, we_offer: bool) {
     assert_eq!(too_big.kind(), ErrorKind::TypeError);
     let too_big = dc.send_text(&"x".repeat(mms + 1)).unwrap_err();
     assert_eq!(too_big.kind(), ErrorKind::TypeError);
+
+    // pc.sctp: connected, with the negotiated limits, over a connected DTLS
+    // transport; both reported their state changes.
+    let sctp = pc
+        .sctp()
+        .expect("pc.sctp once data channels are negotiated");
+    assert_eq!(sctp.state(), SctpTransportState::Connected);
+    assert_eq!(sctp.max_message_size(), mms);
+    let max_channels = sctp.max_channels().expect("maxChannels once connected");
+    assert!(max_channels > NEGOTIATED_ID, "maxChannels {max_channels}");
+    assert_eq!(sctp.transport().state(), DtlsTransportState::Connected);
+    let mut sctp_events = sctp.events();
+    assert_eq!(
+        sctp_events.try_recv(),
+        Some(SctpTransportEvent::StateChange(
+            SctpTransportState::Connected
+        ))
+    );
+    let mut dtls_states = Vec::new();
+    let mut dtls_events = sctp.transport().events();
+    while let Some(e) = dtls_events.try_recv() {
+        match e {
+            DtlsTransportEvent::StateChange(s) => dtls_states.push(s),
+            e => panic!("unexpected DTLS event {e:?}"),
+        }
+    }
+    assert_eq!(
+        dtls_states,
+        [
+            DtlsTransportState::Connecting,
+            DtlsTransportState::Connected
+        ]
+    );
 
     // The peer's view: every channel and its options, every message.
     let report = remote.report().await;

@@ -226,3 +226,65 @@ async fn send_errors_follow_the_w3c() {
         rtcpeer::ErrorKind::InvalidStateError
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sctp_and_dtls_transports_report_their_states() {
+    use rtcpeer::{DtlsTransportEvent, DtlsTransportState, SctpTransportEvent, SctpTransportState};
+    let a = loopback_pc();
+    let b = loopback_pc();
+    assert!(a.sctp().is_none(), "pc.sctp is null before negotiation");
+    let dc = a.create_data_channel("s", Default::default()).unwrap();
+    let mut dc_events = dc.events();
+    connect(&a, &b).await;
+    wait_for(&mut dc_events, DataChannelEvent::Open).await;
+    for pc in [&a, &b] {
+        let sctp = pc.sctp().expect("pc.sctp once negotiated");
+        assert_eq!(sctp.state(), SctpTransportState::Connected);
+        assert_eq!(sctp.max_message_size(), 262_144);
+        assert!(sctp.max_channels().is_some_and(|n| n > 0));
+        let dtls = sctp.transport();
+        assert_eq!(dtls.state(), DtlsTransportState::Connected);
+        let mut states = Vec::new();
+        let mut events = dtls.events();
+        while let Some(DtlsTransportEvent::StateChange(s)) = events.try_recv() {
+            states.push(s);
+        }
+        assert_eq!(
+            states,
+            [
+                DtlsTransportState::Connecting,
+                DtlsTransportState::Connected
+            ]
+        );
+        assert_eq!(
+            sctp.events().try_recv(),
+            Some(SctpTransportEvent::StateChange(
+                SctpTransportState::Connected
+            ))
+        );
+    }
+    // b closes: a's DTLS transport sees close_notify and goes closed, SCTP too.
+    let a_dtls = a.sctp().unwrap().transport();
+    let mut a_dtls_events = a_dtls.events();
+    let mut a_sctp_events = a.sctp().unwrap().events();
+    b.close();
+    assert_eq!(b.sctp().unwrap().state(), SctpTransportState::Closed);
+    assert_eq!(
+        b.sctp().unwrap().transport().state(),
+        DtlsTransportState::Closed
+    );
+    let e = timeout(LIMIT, a_dtls_events.recv()).await.expect("in time");
+    assert!(
+        matches!(
+            e,
+            Some(DtlsTransportEvent::StateChange(DtlsTransportState::Closed))
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        timeout(LIMIT, a_sctp_events.recv()).await.expect("in time"),
+        Some(SctpTransportEvent::StateChange(SctpTransportState::Closed))
+    );
+    assert_eq!(a_dtls.state(), DtlsTransportState::Closed);
+    a.close();
+}

@@ -43,6 +43,31 @@ impl PeerConnection {
         self.transport.channels().channel(id)
     }
 
+    /// `RTCSctpTransport.state`; `None` while `pc.sctp` is null (no data
+    /// channels negotiated yet).
+    pub fn sctp_state(&self) -> Option<crate::transport::SctpTransportState> {
+        if self.closed {
+            return self
+                .transport
+                .sctp_state()
+                .map(|_| crate::transport::SctpTransportState::Closed);
+        }
+        self.transport.sctp_state()
+    }
+
+    /// `RTCSctpTransport.maxChannels`: `None` (null) until the association is up.
+    pub fn sctp_max_channels(&self) -> Option<u16> {
+        self.transport.sctp_max_channels()
+    }
+
+    /// `RTCDtlsTransport.state`.
+    pub fn dtls_state(&self) -> crate::dtls::DtlsState {
+        if self.closed {
+            return crate::dtls::DtlsState::Closed;
+        }
+        self.transport.dtls_state()
+    }
+
     /// `RTCSctpTransport.maxMessageSize`: the largest message `send` takes.
     pub fn max_message_size(&self) -> usize {
         self.transport.channels().max_message_size()
@@ -177,6 +202,21 @@ impl PeerConnection {
                 TransportEvent::GatheringComplete => self.local_gathering_complete(),
                 TransportEvent::IceConnectionState(s) => self.set_ice_connection_state(s),
                 TransportEvent::ConnectionState(s) => self.set_connection_state(s),
+                TransportEvent::DtlsState(s) => {
+                    if !self.closed {
+                        self.events.push_back(Event::DtlsStateChange(s));
+                    }
+                }
+                TransportEvent::DtlsError { detail, message } => {
+                    if !self.closed {
+                        self.events.push_back(Event::DtlsError { detail, message });
+                    }
+                }
+                TransportEvent::SctpState(s) => {
+                    if !self.closed {
+                        self.events.push_back(Event::SctpStateChange(s));
+                    }
+                }
                 TransportEvent::DataChannel(e) => {
                     let event = match e {
                         DataChannelEvent::ChannelOpened(id) => Event::DataChannel(id),

@@ -154,7 +154,9 @@ pub fn signal(
                 },
                 m = remote.recv() => {
                     let Ok(m) = m else { return };
-                    if m.get("type").is_some() {
+                    if m.get("event").is_some() {
+                        // A notification (setup.events), not signaling.
+                    } else if m.get("type").is_some() {
                         let mut d: SessionDescription = serde_json::from_value(m).unwrap();
                         if let Some(f) = &munge {
                             f(&mut d);
