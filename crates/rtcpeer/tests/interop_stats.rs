@@ -2,20 +2,16 @@
 //! a private network namespace): the same types, each side's ids linked, and
 //! counters that agree across the wire.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::sync::Arc;
 
+use common::{Kind, Remote, LIMIT};
 use rtcpeer::stats::{Stats, StatsKind, StatsReport};
-use rtcpeer::{
-    DataChannelEvent, Event, IceCandidateInit, InterfaceFilter, PeerConnection, SessionDescription,
-    Settings,
-};
-use serde_json::{json, Value};
-use testkit::browser::Browser;
-use testkit::pages::BrowserPeer;
+use rtcpeer::PeerConnection;
+use serde_json::json;
 use tokio::time::timeout;
-
-const LIMIT: Duration = Duration::from_secs(30);
 
 fn transport(r: &StatsReport) -> &rtcpeer::stats::TransportStats {
     match &r.of_type("transport").next().expect("a transport").kind {
@@ -84,62 +80,28 @@ fn opened(r: &StatsReport) -> u32 {
 async fn our_stats_match_chromiums_for_the_same_session() {
     testkit::isolate!();
     let chromium =
-        BrowserPeer::launch(Browser::Chromium, json!({"role": "answerer", "echo": true}))
-            .await
-            .expect("Chromium starts (scripts/install-peers installs it)");
-    let settings = Settings {
-        interfaces: InterfaceFilter::All,
-        include_loopback: true,
-    };
-    let pc = PeerConnection::with_settings(Default::default(), settings).unwrap();
-    let mut pc_events = pc.events();
+        Arc::new(Remote::launch(Kind::Chromium, json!({"role": "answerer", "echo": true})).await);
+    let pc =
+        PeerConnection::with_settings(Default::default(), common::namespace_settings()).unwrap();
     let dc = pc.create_data_channel("stats", Default::default()).unwrap();
     let mut dc_events = dc.events();
-    let offer = pc.create_offer(Default::default()).await.unwrap();
-    pc.set_local_description(Some(offer.clone())).await.unwrap();
-    chromium.send(serde_json::to_value(&offer).unwrap());
+    let (signaling, _) = common::signal(&pc, chromium.clone(), None);
+    common::offer(&pc, &chromium).await;
+    common::wait_open(&mut dc_events, "stats").await;
 
-    // Signal until the channel opens, then send and wait for every echo.
+    // Six messages out, six echoes back.
     let messages: Vec<Vec<u8>> = (0..6).map(|i| vec![b'x'; 100 * (i + 1)]).collect();
     let sent_bytes: u64 = messages.iter().map(|m| m.len() as u64).sum();
-    timeout(LIMIT, async {
-        let mut echoed = 0;
-        loop {
-            tokio::select! {
-                e = pc_events.recv() => match e {
-                    Some(Event::IceCandidate(Some(c))) => chromium.send(serde_json::to_value(&c).unwrap()),
-                    Some(Event::IceCandidate(None)) => chromium.send(json!({"candidate": ""})),
-                    Some(_) => {}
-                    None => panic!("connection gone"),
-                },
-                m = chromium.recv() => {
-                    let m: Value = m.expect("the page signals");
-                    if m.get("type").is_some() {
-                        let d: SessionDescription = serde_json::from_value(m).unwrap();
-                        pc.set_remote_description(d).await.unwrap();
-                    } else if let Some(c) = m.get("candidate").and_then(Value::as_str) {
-                        if !c.is_empty() {
-                            let c: IceCandidateInit = serde_json::from_value(m).unwrap();
-                            let _ = pc.add_ice_candidate(Some(c)).await;
-                        }
-                    }
-                },
-                e = dc_events.recv() => match e {
-                    Some(DataChannelEvent::Open) => for m in &messages { dc.send(m).unwrap() },
-                    Some(DataChannelEvent::Message(_)) => {
-                        echoed += 1;
-                        if echoed == messages.len() { return }
-                    }
-                    Some(_) => {}
-                    None => panic!("channel gone"),
-                },
-            }
-        }
-    })
-    .await
-    .expect("open and echoed in time");
+    for m in &messages {
+        dc.send(m).unwrap();
+    }
+    for _ in &messages {
+        common::next_message(&mut dc_events, "stats").await;
+    }
+    // Signaling is over; from here the page's messages are ours to read.
+    signaling.abort();
 
-    chromium.send(json!({"getStats": true}));
+    chromium.send(json!({"getStats": true})).await;
     let raw = timeout(LIMIT, async {
         loop {
             let m = chromium.recv().await.expect("the page answers");
@@ -240,6 +202,6 @@ async fn our_stats_match_chromiums_for_the_same_session() {
     );
     assert_eq!((opened(&ours), opened(&theirs)), (1, 1));
 
-    chromium.finish();
+    chromium.report().await;
     pc.close();
 }
