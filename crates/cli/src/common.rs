@@ -19,10 +19,12 @@ pub fn fail<T>(message: impl Into<String>) -> CliResult<T> {
     Err(message.into().into())
 }
 
-/// Parses `--interfaces`: `loopback` (127.0.0.1 only), `all` (every interface
-/// that is up, loopback included) or a comma-separated list of addresses.
+/// Parses `--interfaces`: `default` (every interface but loopback, as
+/// browsers do), `loopback` (127.0.0.1 only), `all` (every interface that is
+/// up, loopback included) or a comma-separated list of addresses.
 pub fn parse_interfaces(spec: &str) -> CliResult<Settings> {
     match spec {
+        "default" => Ok(Settings::default()),
         "loopback" => Ok(Settings::loopback_only()),
         "all" => Ok(Settings {
             interfaces: InterfaceFilter::All,
@@ -45,6 +47,35 @@ pub fn parse_interfaces(spec: &str) -> CliResult<Settings> {
             })
         }
     }
+}
+
+/// The `RTCConfiguration` for `--ice-server URL…` with optional TURN
+/// credentials (applied to every `turn:`/`turns:` URL).
+pub fn ice_configuration(
+    urls: &[String],
+    username: Option<&str>,
+    credential: Option<&str>,
+) -> CliResult<rtcpeer::Configuration> {
+    let mut config = rtcpeer::Configuration::default();
+    for url in urls {
+        let server = if url.starts_with("turn") {
+            match (username, credential) {
+                (Some(u), Some(c)) => rtcpeer::IceServer::turn(url.clone(), u, c),
+                _ => {
+                    return fail(format!(
+                        "{url}: TURN needs --ice-username and --ice-credential"
+                    ))
+                }
+            }
+        } else {
+            rtcpeer::IceServer::stun(url.clone())
+        };
+        server
+            .validate()
+            .map_err(|e| format!("--ice-server {url}: {e}"))?;
+        config.ice_servers.push(server);
+    }
+    Ok(config)
 }
 
 /// Waits until `pc` has gathered all its candidates (non-trickle signaling).

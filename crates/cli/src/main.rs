@@ -1,6 +1,7 @@
 //! The `rtcpeer` command.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -11,6 +12,8 @@ mod echo_client;
 mod echo_server;
 mod http;
 mod loopback;
+mod token;
+mod transfer;
 
 /// rtcpeer: a WebRTC RTCPeerConnection for programs that are not browsers.
 #[derive(Parser)]
@@ -18,6 +21,39 @@ mod loopback;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// ICE options of `send` and `receive`.
+#[derive(clap::Args)]
+struct IceArgs {
+    /// A STUN or TURN server URL (`stun:host:port`, `turn:host:port?transport=udp`);
+    /// repeat for several.
+    #[arg(long = "ice-server")]
+    ice_servers: Vec<String>,
+    /// TURN username.
+    #[arg(long)]
+    ice_username: Option<String>,
+    /// TURN credential.
+    #[arg(long)]
+    ice_credential: Option<String>,
+    /// Where to gather host candidates: `default` (every interface but
+    /// loopback), `loopback`, `all`, or a comma-separated list of addresses.
+    #[arg(long, default_value = "default")]
+    interfaces: String,
+}
+
+impl IceArgs {
+    fn settings(&self) -> common::CliResult<rtcpeer::Settings> {
+        common::parse_interfaces(&self.interfaces)
+    }
+
+    fn configuration(&self) -> common::CliResult<rtcpeer::Configuration> {
+        common::ice_configuration(
+            &self.ice_servers,
+            self.ice_username.as_deref(),
+            self.ice_credential.as_deref(),
+        )
+    }
 }
 
 #[derive(Subcommand)]
@@ -63,6 +99,25 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         timeout: u64,
     },
+    /// Sends FILE to a `rtcpeer receive` peer: prints an offer token to paste
+    /// there and reads its answer token from stdin; the SHA-256 is checked
+    /// at the end.
+    Send {
+        /// The file to send.
+        file: PathBuf,
+        #[command(flatten)]
+        ice: IceArgs,
+    },
+    /// Receives a file from `rtcpeer send`: reads its offer token from stdin
+    /// and prints the answer token to paste there.
+    Receive {
+        /// Where to write the file (default: the sender's file name in the
+        /// current directory, never overwriting).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        ice: IceArgs,
+    },
 }
 
 async fn run(command: Command) -> common::CliResult<()> {
@@ -88,6 +143,12 @@ async fn run(command: Command) -> common::CliResult<()> {
             echo_client::run(&server, test, settings, Default::default(), limit).await?;
             println!("test {test} passed");
             Ok(())
+        }
+        Command::Send { file, ice } => {
+            transfer::send(&file, ice.settings()?, ice.configuration()?).await
+        }
+        Command::Receive { output, ice } => {
+            transfer::receive(output, ice.settings()?, ice.configuration()?).await
         }
     }
 }
