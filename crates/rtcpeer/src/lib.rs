@@ -41,7 +41,7 @@ pub use rtcpeer_rtp as rtp;
 pub use rtcpeer_rtp::stats::{InboundRtpStats, OutboundRtpStats};
 
 pub use handles::{MediaStream, MediaStreamTrack, RtpReceiver, RtpSender, RtpTransceiver};
-pub use peer::{Event, EventStream, PeerConnection, TrackEvent};
+pub use peer::{Event, EventStream, PeerConnection, TrackEvent, WeakPeerConnection};
 pub use rtcpeer_proto::certificate::{Certificate, CertificateParams};
 pub use rtcpeer_proto::codecs::Codec;
 pub use rtcpeer_proto::config::{IceUrl, Urls};

@@ -338,6 +338,22 @@ impl futures_core::Stream for EventStream {
     }
 }
 
+/// A weak handle to a [`PeerConnection`]: it does not keep the connection
+/// (its sockets and tasks) alive.
+#[derive(Clone, Debug)]
+pub struct WeakPeerConnection {
+    shared: std::sync::Weak<Shared>,
+}
+
+impl WeakPeerConnection {
+    /// The connection, while some [`PeerConnection`] handle still exists.
+    pub fn upgrade(&self) -> Option<PeerConnection> {
+        self.shared
+            .upgrade()
+            .map(|shared| PeerConnection { shared })
+    }
+}
+
 /// `RTCPeerConnection`. Cheap to clone; every clone is the same connection.
 #[derive(Clone)]
 #[doc(alias = "RTCPeerConnection")]
@@ -432,9 +448,13 @@ impl PeerConnection {
             .map_err(|e| e.into())
     }
 
-    /// A stream of every event from now on. Several streams may be open at once.
+    /// A stream of every event from now on. Several streams may be open at
+    /// once; each ends when the connection is closed.
     pub fn events(&self) -> EventStream {
         let (tx, rx) = mpsc::unbounded_channel();
+        if self.shared.core().is_closed() {
+            return EventStream { rx };
+        }
         self.shared
             .subscribers
             .lock()
@@ -692,12 +712,27 @@ impl PeerConnection {
         self.shared.mutate(|c| c.set_configuration(config))
     }
 
-    /// `close()`.
+    /// `close()`. Every [`PeerConnection::events`] stream ends afterwards
+    /// (a closed connection fires no more events), which also ends loops
+    /// that were reading them.
     pub fn close(&self) {
         let _ = self.shared.mutate(|c| {
             c.close();
             Ok(())
         });
+        self.shared
+            .subscribers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// A handle that does not keep the connection alive (for callbacks and
+    /// tasks that refer back to it); see [`WeakPeerConnection::upgrade`].
+    pub fn downgrade(&self) -> WeakPeerConnection {
+        WeakPeerConnection {
+            shared: Arc::downgrade(&self.shared),
+        }
     }
 
     /// Legacy `addStream(stream)`: `addTrack` for each of its tracks.
