@@ -3,7 +3,9 @@
 //! `POST /offer` takes a complete (non-trickle) offer as JSON
 //! `RTCSessionDescriptionInit` and returns the answer the same way, with every
 //! candidate in it. Every data-channel message is echoed on the channel it
-//! came in on. `GET /` serves a demo page, `GET /stats` the server's counters.
+//! came in on, and every received audio and video frame is sent back on the
+//! same transceiver (same codec, no transcoding). `GET /` serves a demo
+//! page, `GET /stats` the server's counters.
 //!
 //! Each connection is closed and dropped when its peer leaves: the connection
 //! fails or closes, stays disconnected, every data channel the peer opened
@@ -21,8 +23,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rtcpeer::{
-    Configuration, DataChannelEvent, Event, PeerConnection, PeerConnectionState, SdpType,
-    SessionDescription, Settings,
+    Configuration, DataChannelEvent, Direction, Event, MediaStreamTrack, PeerConnection,
+    PeerConnectionState, RtpTransceiver, Sample, SdpType, SessionDescription, Settings,
 };
 use serde_json::json;
 
@@ -46,6 +48,7 @@ struct Server {
     offers: AtomicU64,
     echoed: Arc<AtomicU64>,
     closed: AtomicU64,
+    reflected: Arc<AtomicU64>,
 }
 
 /// Runs the server on `listen` until the process is stopped.
@@ -62,6 +65,7 @@ pub async fn run(listen: SocketAddr, settings: Settings, config: Configuration) 
         offers: AtomicU64::new(0),
         echoed: Arc::new(AtomicU64::new(0)),
         closed: AtomicU64::new(0),
+        reflected: Arc::new(AtomicU64::new(0)),
     });
     let app = Router::new()
         .route("/", get(page))
@@ -111,6 +115,7 @@ async fn stats(State(server): State<Arc<Server>>) -> Response {
             "offers": server.offers.load(Ordering::Relaxed),
             "closed": server.closed.load(Ordering::Relaxed),
             "echoed": server.echoed.load(Ordering::Relaxed),
+            "reflected": server.reflected.load(Ordering::Relaxed),
         }))
         .into_response(),
     )
@@ -146,6 +151,12 @@ async fn answer(server: &Arc<Server>, offer: SessionDescription) -> CliResult<Se
     let monitor_events = pc.events();
     let negotiated = async {
         pc.set_remote_description(offer).await?;
+        // Every audio/video transceiver the offer brought sends back.
+        for t in pc.get_transceivers() {
+            let track = MediaStreamTrack::new(t.kind());
+            t.sender().replace_track(Some(track)).await?;
+            t.set_direction(Direction::SendRecv)?;
+        }
         let answer = pc.create_answer(Default::default()).await?;
         pc.set_local_description(Some(answer)).await?;
         common::wait_gathering_complete(&pc, &mut events, GATHER_LIMIT).await?;
@@ -165,6 +176,9 @@ async fn answer(server: &Arc<Server>, offer: SessionDescription) -> CliResult<Se
         .unwrap_or_else(|p| p.into_inner())
         .insert(id, pc.clone());
     println!("peer {id}: answered");
+    for t in pc.get_transceivers() {
+        tokio::spawn(reflect(id, t, server.reflected.clone()));
+    }
     tokio::spawn(monitor(server.clone(), id, pc, monitor_events));
     Ok(answer)
 }
@@ -256,4 +270,39 @@ async fn monitor(
         .remove(&id);
     server.closed.fetch_add(1, Ordering::Relaxed);
     println!("peer {id}: closed ({reason})");
+}
+
+/// Sends every frame received on `t` back on its sender, and passes the
+/// peer's keyframe requests on to the peer's own sender.
+async fn reflect(id: u64, t: RtpTransceiver, reflected: Arc<AtomicU64>) {
+    let (receiver, sender) = (t.receiver(), t.sender());
+    receiver.request_keyframe();
+    let mut last: Option<u32> = None;
+    let mut warned = false;
+    while let Some(frame) = receiver.read_frame().await {
+        if sender.take_keyframe_request() {
+            receiver.request_keyframe();
+        }
+        if sender.codec() != Some(frame.codec) {
+            if !warned {
+                println!(
+                    "peer {id}: cannot reflect {:?} on a sender of {:?}",
+                    frame.codec,
+                    sender.codec()
+                );
+                warned = true;
+            }
+            continue;
+        }
+        let rate = frame.codec.clock_rate().max(1);
+        let ticks = last.map_or(rate / 50, |l| frame.timestamp.wrapping_sub(l).min(rate));
+        last = Some(frame.timestamp);
+        let sample = Sample {
+            data: frame.data,
+            duration: Duration::from_micros(u64::from(ticks) * 1_000_000 / u64::from(rate)),
+        };
+        if sender.write_sample(&sample) {
+            reflected.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }

@@ -17,13 +17,16 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 /// A page following the echo convention as a browser client would: complete
 /// offer, `POST /offer` (cross-origin: the echo server allows it), a text and
-/// a binary message back on the same channel, then it leaves.
+/// a binary message back on the same channel, its camera and microphone
+/// reflected back (decoded frames counted by getStats), then it leaves.
 const ECHO_CLIENT_PAGE: &str = r#"<!doctype html>
 <script src="/testkit.js"></script>
 <script>
 run(async () => {
   const { url } = await signal.recv();
   const pc = new RTCPeerConnection();
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  for (const t of stream.getTracks()) pc.addTrack(t, stream);
   const dc = pc.createDataChannel("echo");
   dc.binaryType = "arraybuffer";
   const got = [];
@@ -43,12 +46,31 @@ run(async () => {
   dc.send("hello echo");
   dc.send(new Uint8Array([0, 1, 2, 254, 255]));
   await waitFor(() => got.length >= 2, "two echoes", 10000);
+  const inbound = async () => {
+    const out = {};
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp") out[s.kind] = s;
+    });
+    return out;
+  };
+  const until = Date.now() + 20000;
+  let i = await inbound();
+  while (!(i.video && i.video.framesDecoded > 10 && i.audio && i.audio.packetsReceived > 10)) {
+    if (Date.now() > until) throw new Error("no reflected audio and video: " + JSON.stringify(i));
+    await sleep(200);
+    i = await inbound();
+  }
+  const media = {
+    framesDecoded: i.video.framesDecoded,
+    frameWidth: i.video.frameWidth,
+    audioPackets: i.audio.packetsReceived,
+  };
   const state = pc.connectionState;
   const candidates = answer.sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:")).length;
   dc.close();
   await sleep(300);
   pc.close();
-  return { got, state, candidates, answerType: answer.type };
+  return { got, state, candidates, answerType: answer.type, media };
 });
 </script>
 "#;
@@ -70,9 +92,23 @@ async fn browser_drives_echo_server(browser: Browser) {
     );
     assert_eq!(result["state"], "connected", "{result}");
     assert_eq!(result["got"], json!(["hello echo", [0, 1, 2, 254, 255]]));
+    // Its own camera came back: decoded frames of the fake device's size.
+    assert!(
+        result["media"]["framesDecoded"].as_u64().unwrap_or(0) > 10,
+        "{result}"
+    );
+    assert!(
+        result["media"]["frameWidth"].as_u64().unwrap_or(0) > 0,
+        "{result}"
+    );
+    assert!(
+        result["media"]["audioPackets"].as_u64().unwrap_or(0) > 10,
+        "{result}"
+    );
     // The browser left: the server freed its connection.
     let stats = server.wait_all_closed(1, LIMIT).await;
     assert_eq!(stats["echoed"], 2, "{stats}");
+    assert!(stats["reflected"].as_u64().unwrap_or(0) > 20, "{stats}");
     server.stop().await;
 }
 
