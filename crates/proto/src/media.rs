@@ -312,6 +312,17 @@ impl MediaEngine {
             }
         };
         let r = &mut self.receivers[idx];
+        let is_rtx = r.rtx.iter().any(|(x, _)| *x == pt);
+        if let (false, Some((percent, seed))) = (is_rtx, self.loss.as_mut()) {
+            // The test hook drops media packets as the network would.
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            if (*seed % 100) < *percent as u64 {
+                self.counters.test_dropped += 1;
+                return;
+            }
+        }
         self.ssrcs.entry(ssrc).or_insert(r.id);
         self.events.push_back(MediaEvent::Rtp {
             transceiver: r.id,
@@ -332,15 +343,6 @@ impl MediaEngine {
                 _ => self.counters.rtp_unrouted += 1,
             }
         } else {
-            if let Some((percent, seed)) = self.loss.as_mut() {
-                *seed ^= *seed << 13;
-                *seed ^= *seed >> 7;
-                *seed ^= *seed << 17;
-                if (*seed % 100) < *percent as u64 {
-                    self.counters.test_dropped += 1;
-                    return;
-                }
-            }
             let Some(&(_, codec)) = r.codecs.iter().find(|(x, _)| *x == pt) else {
                 self.counters.rtp_unsupported += 1;
                 return;

@@ -124,6 +124,7 @@ pub(crate) struct Shared {
     /// after every API call.
     pub(crate) changed: tokio::sync::Notify,
     media: Mutex<HashMap<proto::TransceiverId, Arc<crate::media::MediaQueues>>>,
+    media_closed: AtomicBool,
 }
 
 impl Drop for Shared {
@@ -165,12 +166,33 @@ impl Shared {
 
     /// The receive queues of a transceiver, made on first use.
     pub(crate) fn media_queues(&self, id: proto::TransceiverId) -> Arc<crate::media::MediaQueues> {
+        let closed = self.media_closed.load(std::sync::atomic::Ordering::SeqCst);
         self.media
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(id)
-            .or_insert_with(|| Arc::new(crate::media::MediaQueues::new()))
+            .or_insert_with(|| {
+                let q = crate::media::MediaQueues::new();
+                if closed {
+                    q.close();
+                }
+                Arc::new(q)
+            })
             .clone()
+    }
+
+    /// Ends every receive queue (after `close()`).
+    pub(crate) fn close_media(&self) {
+        self.media_closed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        for q in self
+            .media
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            q.close();
+        }
     }
 
     /// Hands received frames and packets to their receivers' queues.
@@ -402,6 +424,7 @@ impl PeerConnection {
                 sctp_listeners: Listeners::new(),
                 changed: tokio::sync::Notify::new(),
                 media: Mutex::new(HashMap::new()),
+                media_closed: AtomicBool::new(false),
             }),
         })
     }
@@ -725,6 +748,8 @@ impl PeerConnection {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        // Readers of frames and packets get `None` once their queue drains.
+        self.shared.close_media();
     }
 
     /// A handle that does not keep the connection alive (for callbacks and
