@@ -505,9 +505,21 @@ impl IceAgent {
     /// remote credentials and candidates. The selected pair keeps carrying
     /// data (and consent) until a pair of the new generation is selected.
     pub fn restart(&mut self, now: Instant) {
-        self.now = now;
         let ufrag = self.rng.ice_string(8);
         let pwd = self.rng.ice_string(24);
+        self.restart_with(now, &ufrag, &pwd);
+    }
+
+    /// [`IceAgent::restart`] with credentials the caller chose (the ones of
+    /// the local description that restarts ICE). Credentials equal to the
+    /// current ones restart nothing.
+    pub fn restart_with(&mut self, now: Instant, ufrag: &str, pwd: &str) {
+        self.now = now;
+        let (ufrag, pwd) = (ufrag.to_string(), pwd.to_string());
+        let current = &self.generations[self.generation() as usize].local;
+        if current.ufrag == ufrag && current.pwd == pwd {
+            return;
+        }
         self.generations.push(Generation {
             local: Creds { ufrag, pwd },
             remote: None,
@@ -1078,6 +1090,7 @@ impl IceAgent {
                 self.push_event(IceEvent::CandidateError {
                     server,
                     local: tx.local,
+                    transport: Protocol::Udp,
                     code: 701,
                     text: "STUN server did not answer".into(),
                 });

@@ -474,7 +474,7 @@ impl IceAgent {
             TurnOp::Allocate | TurnOp::Refresh => {
                 let was_allocated = a.state == AllocState::Allocated;
                 a.state = AllocState::Failed;
-                let (server, local) = (a.server, a.local);
+                let (server, local, transport) = (a.configured, a.local, a.proto);
                 if let Some(li) = a.local_cand {
                     for p in self.pairs.iter_mut().filter(|p| p.local == li) {
                         p.state = PairState::Failed;
@@ -484,6 +484,7 @@ impl IceAgent {
                     self.push_event(IceEvent::CandidateError {
                         server,
                         local,
+                        transport,
                         code,
                         text,
                     });
@@ -718,6 +719,7 @@ impl IceAgent {
             self.push_event(IceEvent::CandidateError {
                 server,
                 local: base,
+                transport: Protocol::Udp,
                 code,
                 text,
             });

@@ -216,10 +216,12 @@ pub enum IceEvent {
     },
     /// A STUN or TURN server failed (`RTCPeerConnectionIceErrorEvent`).
     CandidateError {
-        /// The server.
+        /// The server, as given to the agent (before any redirect).
         server: SocketAddr,
         /// The host socket the request went out of.
         local: SocketAddr,
+        /// The protocol to the server.
+        transport: Protocol,
         /// STUN error code, or 701 when the server did not answer.
         code: u16,
         /// Reason phrase.

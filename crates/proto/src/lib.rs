@@ -33,3 +33,8 @@ pub use peer::{
     TransceiverInit, TransportParameters, MAX_MESSAGE_SIZE,
 };
 pub use transceiver::{Encoding, Track, Transceiver, TransceiverId};
+pub use transport::CandidateError as IceCandidateError;
+
+/// The sans-IO ICE agent the transport runs (its configuration, candidate
+/// and stats types).
+pub use rtcpeer_ice as ice;

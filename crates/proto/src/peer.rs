@@ -96,6 +96,8 @@ pub enum Event {
     IceConnectionStateChange(IceConnectionState),
     /// `connectionstatechange`.
     ConnectionStateChange(PeerConnectionState),
+    /// `icecandidateerror`: a STUN or TURN server failed.
+    IceCandidateError(crate::transport::CandidateError),
     /// `datachannel`: the peer opened a channel (already open).
     DataChannel(ChannelId),
     /// A channel's `open` event.

@@ -61,6 +61,8 @@ pub enum TransportEvent {
     LocalCandidate(String),
     /// ICE gathering finished.
     GatheringComplete,
+    /// A STUN or TURN server failed (`icecandidateerror`).
+    CandidateError(CandidateError),
     /// The W3C `iceConnectionState` changed.
     IceConnectionState(IceConnectionState),
     /// The W3C `connectionState` changed.
@@ -103,6 +105,31 @@ impl SctpTransportState {
     }
 }
 
+/// A STUN or TURN server failure, as `RTCPeerConnectionIceErrorEvent` has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateError {
+    /// The server's URL as configured.
+    pub url: String,
+    /// The local address the request went out of.
+    pub address: Option<std::net::IpAddr>,
+    /// The local port the request went out of.
+    pub port: Option<u16>,
+    /// STUN error code (RFC 8489 §14.8), or 701 when the server could not be reached.
+    pub error_code: u16,
+    /// The server's reason phrase, or ours.
+    pub error_text: String,
+}
+
+/// A STUN or TURN server registered with the transport.
+#[derive(Debug, Clone)]
+struct ServerUrl {
+    addr: SocketAddr,
+    proto: Protocol,
+    url: String,
+    /// TURN username and password; `None` for STUN.
+    turn: Option<(String, String)>,
+}
+
 /// Datagrams and inputs the transport dropped (untrusted input never panics).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TransportCounters {
@@ -123,6 +150,8 @@ pub struct TransportCounters {
 /// [module docs](self).
 pub struct Transport {
     ice: Option<IceAgent>,
+    ice_config: IceConfig,
+    servers: Vec<ServerUrl>,
     dtls: DtlsTransport,
     sctp: Option<Association>,
     channels: DataChannelRegistry,
@@ -240,6 +269,8 @@ impl Transport {
     pub fn new(certificate: Certificate) -> Transport {
         Transport {
             ice: None,
+            ice_config: IceConfig::default(),
+            servers: Vec::new(),
             dtls: DtlsTransport::new(certificate, DtlsConfig::default()),
             sctp: None,
             channels: DataChannelRegistry::default(),
@@ -262,6 +293,18 @@ impl Transport {
         }
     }
 
+    /// The ICE configuration [`Transport::start_ice`] starts the agent with
+    /// (role and credentials are filled in then): timeouts, pacing,
+    /// `relay_only` for `iceTransportPolicy: "relay"`. No effect once ICE runs.
+    pub fn set_ice_config(&mut self, config: IceConfig) {
+        self.ice_config = config;
+    }
+
+    /// The ICE configuration set with [`Transport::set_ice_config`].
+    pub fn ice_config(&self) -> &IceConfig {
+        &self.ice_config
+    }
+
     /// Creates the ICE agent with our credentials from the local description.
     /// Does nothing when ICE already runs.
     pub fn start_ice(&mut self, ufrag: &str, pwd: &str, controlling: bool, now: Instant) {
@@ -269,15 +312,106 @@ impl Transport {
             return;
         }
         self.now = Some(now);
-        self.ice = Some(IceAgent::new(
+        let mut ice = IceAgent::new(
             IceConfig {
                 controlling,
                 local_ufrag: Some(ufrag.to_string()),
                 local_pwd: Some(pwd.to_string()),
-                ..IceConfig::default()
+                ..self.ice_config.clone()
             },
             now,
-        ));
+        );
+        for s in &self.servers {
+            match &s.turn {
+                None => ice.add_stun_server(s.addr),
+                Some((u, p)) => ice.add_turn_server(s.addr, s.proto, u, p),
+            }
+        }
+        self.ice = Some(ice);
+    }
+
+    /// The remote ICE credentials of the last [`Transport::configure`].
+    pub fn remote_ice_credentials(&self) -> Option<(&str, &str)> {
+        self.params
+            .as_ref()
+            .map(|p| (p.remote_ufrag.as_str(), p.remote_pwd.as_str()))
+    }
+
+    /// Restarts ICE with the credentials of a new local description: the
+    /// selected pair keeps carrying data until a pair of the new generation
+    /// is selected; every local candidate is signaled again (as
+    /// [`TransportEvent::LocalCandidate`], then `GatheringComplete` once
+    /// gathering is done). The remote credentials of the new generation come
+    /// with the next [`Transport::configure`].
+    pub fn restart_ice(&mut self, ufrag: &str, pwd: &str, now: Instant) {
+        self.now = Some(now);
+        let Some(ice) = self.ice.as_mut() else {
+            return;
+        };
+        if self.closed || ice.local_credentials() == (ufrag, pwd) {
+            return;
+        }
+        ice.restart_with(now, ufrag, pwd);
+        self.fed_remote.clear();
+        for c in ice.local_candidates() {
+            self.events
+                .push_back(TransportEvent::LocalCandidate(c.to_string()));
+        }
+        if ice.is_gathering_complete() {
+            self.events.push_back(TransportEvent::GatheringComplete);
+        }
+        self.pump(now);
+    }
+
+    /// Asks for a server-reflexive candidate from this STUN server out of
+    /// every UDP host socket. `url` names it in `icecandidateerror`.
+    pub fn add_stun_server(&mut self, addr: SocketAddr, url: &str) {
+        self.servers.push(ServerUrl {
+            addr,
+            proto: Protocol::Udp,
+            url: url.to_string(),
+            turn: None,
+        });
+        if let Some(ice) = self.ice.as_mut() {
+            ice.add_stun_server(addr);
+        }
+        self.flush();
+    }
+
+    /// Asks for a relayed candidate from this TURN server, reached over
+    /// `proto` (TLS is TCP to the agent: the async layer wraps the
+    /// connection), out of every UDP host socket.
+    pub fn add_turn_server(
+        &mut self,
+        addr: SocketAddr,
+        proto: Protocol,
+        username: &str,
+        password: &str,
+        url: &str,
+    ) {
+        self.servers.push(ServerUrl {
+            addr,
+            proto,
+            url: url.to_string(),
+            turn: Some((username.to_string(), password.to_string())),
+        });
+        if let Some(ice) = self.ice.as_mut() {
+            ice.add_turn_server(addr, proto, username, password);
+        }
+        self.flush();
+    }
+
+    /// A server could not be used at all (its name did not resolve, its URL
+    /// is not supported): reported as `icecandidateerror`.
+    pub fn report_server_error(&mut self, url: &str, error_code: u16, error_text: &str) {
+        self.events
+            .push_back(TransportEvent::CandidateError(CandidateError {
+                url: url.to_string(),
+                address: None,
+                port: None,
+                error_code,
+                error_text: error_text.to_string(),
+            }));
     }
 
     /// Whether ICE runs (a local description was applied).
@@ -325,6 +459,13 @@ impl Transport {
                 })
             })
             .collect();
+        if let (Some(ice), Some(old)) = (self.ice.as_mut(), self.params.as_ref()) {
+            // A new generation (either side restarted ICE): its remote credentials.
+            if old.remote_ufrag != params.remote_ufrag || old.remote_pwd != params.remote_pwd {
+                ice.set_remote_credentials(&params.remote_ufrag, &params.remote_pwd);
+                self.fed_remote.clear();
+            }
+        }
         if self.params.is_none() {
             if let Some(ice) = self.ice.as_mut() {
                 ice.set_remote_credentials(&params.remote_ufrag, &params.remote_pwd);
@@ -436,6 +577,20 @@ impl Transport {
         remote: SocketAddr,
         data: &[u8],
     ) {
+        self.handle_receive_over(now, local, remote, Protocol::Udp, data)
+    }
+
+    /// One received datagram over UDP, or one whole message read from a TCP
+    /// (or TLS) connection to a TURN server: `local` is then the host socket
+    /// the agent named in the transmits for that server.
+    pub fn handle_receive_over(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        proto: Protocol,
+        data: &[u8],
+    ) {
         self.now = Some(now);
         if self.closed {
             return;
@@ -447,7 +602,7 @@ impl Transport {
         let d = Datagram {
             local,
             remote,
-            proto: Protocol::Udp,
+            proto,
             data,
         };
         // STUN is consumed by ICE; the rest comes back (unwrapped from TURN).
@@ -649,6 +804,28 @@ impl Transport {
                         }
                         IceEvent::GatheringComplete => {
                             self.events.push_back(TransportEvent::GatheringComplete);
+                        }
+                        IceEvent::CandidateError {
+                            server,
+                            local,
+                            transport,
+                            code,
+                            text,
+                        } => {
+                            let url = self
+                                .servers
+                                .iter()
+                                .find(|u| u.addr == server && u.proto == transport)
+                                .or_else(|| self.servers.iter().find(|u| u.addr == server))
+                                .map_or_else(|| server.to_string(), |u| u.url.clone());
+                            self.events
+                                .push_back(TransportEvent::CandidateError(CandidateError {
+                                    url,
+                                    address: Some(local.ip()),
+                                    port: Some(local.port()),
+                                    error_code: code,
+                                    error_text: text,
+                                }));
                         }
                         IceEvent::ConnectionStateChange(s) => {
                             self.ice_state = ice_state_to_w3c(s);

@@ -35,6 +35,8 @@ pub use transport::{
     SctpTransportState, TransportEventStream,
 };
 
+/// The ICE agent's types: [`ice::Candidate`], [`ice::CandidatePairStats`], …
+pub use rtcpeer_proto::ice;
 pub use rtcpeer_proto::media::{Frame, MediaCounters, Sample};
 /// RTP, RTCP, packetizers and media files (IVF, Ogg Opus, H264 Annex B).
 pub use rtcpeer_rtp as rtp;
@@ -49,7 +51,7 @@ pub use rtcpeer_proto::identity;
 pub use rtcpeer_proto::stats;
 pub use rtcpeer_proto::{
     AnswerOptions, BundlePolicy, Configuration, Direction, Encoding, Error, ErrorDetail, ErrorKind,
-    IceCandidateInit, IceConnectionState, IceGatheringState, IceServer, IceTransportPolicy,
-    MediaKind, OfferOptions, PeerConnectionState, PeerIdentity, Result, RtcpMuxPolicy, SdpType,
-    SessionDescription, SignalingState, TransceiverInit,
+    IceCandidateError, IceCandidateInit, IceConnectionState, IceGatheringState, IceServer,
+    IceTransportPolicy, MediaKind, OfferOptions, PeerConnectionState, PeerIdentity, Result,
+    RtcpMuxPolicy, SdpType, SessionDescription, SignalingState, TransceiverInit,
 };

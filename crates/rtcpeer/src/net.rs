@@ -13,16 +13,26 @@
 //! Which addresses become host candidates is a [`Settings`] choice: all
 //! non-loopback interfaces by default, as browsers do; loopback only, or an
 //! explicit list, for tests and servers that must stay on given addresses.
+//!
+//! The `iceServers` of the configuration are resolved when the actor starts
+//! and handed to the ICE agent with the host sockets. TURN over TCP and TLS
+//! (`turn:…?transport=tcp`, `turns:`) is TCP to the agent: its transmits name
+//! the host socket and the server, and the actor keeps one connection per
+//! such pair in a task of its own ([`turn_link`]), TLS-wrapped for `turns:`,
+//! splitting what it reads into whole STUN / ChannelData messages.
 
+use std::collections::HashMap;
 use std::future::poll_fn;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Weak};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tokio::io::ReadBuf;
-use tokio::net::UdpSocket;
-use tokio::sync::Notify;
+use rtcpeer_proto::config::{IceUrl, UrlTransport};
+use rtcpeer_proto::ice::{IceConfig, Protocol};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpSocket, UdpSocket};
+use tokio::sync::{mpsc, Notify};
 
 use crate::peer::Shared;
 
@@ -47,6 +57,18 @@ pub struct Settings {
     pub interfaces: InterfaceFilter,
     /// With [`InterfaceFilter::All`], also gather on loopback addresses.
     pub include_loopback: bool,
+    /// How long the selected pair may go unanswered before
+    /// `iceConnectionState` is `disconnected` (default 8 s; browsers use ~5 s).
+    pub ice_disconnected_timeout: Option<Duration>,
+    /// How long the selected pair (or, while connecting, every pair) may go
+    /// unanswered before ICE is `failed` (default 30 s, RFC 7675's consent
+    /// timeout).
+    pub ice_failed_timeout: Option<Duration>,
+    /// Certificates (DER) a TURN-over-TLS (`turns:`) server may present.
+    /// Empty: the server's certificate must chain to the public web roots
+    /// and name the URL's host. Not empty: exactly these certificates are
+    /// accepted (pinned), whatever name or expiry they carry.
+    pub turn_tls_certificates: Vec<Vec<u8>>,
 }
 
 impl Settings {
@@ -55,7 +77,21 @@ impl Settings {
         Settings {
             interfaces: InterfaceFilter::LoopbackOnly,
             include_loopback: true,
+            ..Settings::default()
         }
+    }
+
+    /// The ICE agent's configuration these settings give.
+    pub(crate) fn ice_config(&self) -> IceConfig {
+        let mut c = IceConfig::default();
+        if let Some(t) = self.ice_disconnected_timeout {
+            c.disconnected_timeout = t;
+        }
+        if let Some(t) = self.ice_failed_timeout {
+            c.consent_timeout = t;
+            c.failed_timeout = t;
+        }
+        c
     }
 }
 
@@ -141,10 +177,319 @@ async fn bind_sockets(settings: &Settings) -> Vec<(UdpSocket, SocketAddr)> {
     out
 }
 
+/// A STUN or TURN server of the configuration, resolved.
+#[derive(Debug, Clone)]
+enum Server {
+    Stun {
+        addr: SocketAddr,
+        url: String,
+    },
+    Turn {
+        addr: SocketAddr,
+        proto: Protocol,
+        username: String,
+        credential: String,
+        url: String,
+    },
+    /// Could not be used: reported as `icecandidateerror`.
+    Failed {
+        url: String,
+        text: String,
+    },
+}
+
+/// Resolves the configuration's `iceServers` (one address per IP family we
+/// have a socket of) and notes which TURN servers want TLS, by address.
+async fn resolve_servers(
+    shared: &Shared,
+    families: (bool, bool),
+) -> (Vec<Server>, HashMap<SocketAddr, String>) {
+    let config = shared.core().get_configuration();
+    let mut out = Vec::new();
+    let mut tls = HashMap::new();
+    for server in &config.ice_servers {
+        for url in server.urls.to_vec() {
+            let parsed = match IceUrl::parse(&url) {
+                Ok(p) => p,
+                Err(e) => {
+                    out.push(Server::Failed {
+                        url,
+                        text: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            if parsed.scheme == "stuns" {
+                out.push(Server::Failed {
+                    url,
+                    text: "stuns: is not supported".into(),
+                });
+                continue;
+            }
+            let found: Vec<SocketAddr> =
+                match tokio::net::lookup_host((parsed.host.as_str(), parsed.port)).await {
+                    Ok(a) => a.collect(),
+                    Err(_) => Vec::new(),
+                };
+            let mut picked: Vec<SocketAddr> = Vec::new();
+            if families.0 {
+                picked.extend(found.iter().find(|a| a.is_ipv4()));
+            }
+            if families.1 {
+                picked.extend(found.iter().find(|a| a.is_ipv6()));
+            }
+            if picked.is_empty() {
+                out.push(Server::Failed {
+                    url,
+                    text: format!("could not resolve {:?}", parsed.host),
+                });
+                continue;
+            }
+            for addr in picked {
+                if parsed.is_turn() {
+                    let proto = match parsed.transport {
+                        UrlTransport::Udp => Protocol::Udp,
+                        UrlTransport::Tcp => Protocol::Tcp,
+                    };
+                    if parsed.scheme == "turns" {
+                        tls.insert(addr, parsed.host.clone());
+                    }
+                    out.push(Server::Turn {
+                        addr,
+                        proto,
+                        username: server.username.clone().unwrap_or_default(),
+                        credential: server.credential.clone().unwrap_or_default(),
+                        url: url.clone(),
+                    });
+                } else {
+                    out.push(Server::Stun {
+                        addr,
+                        url: url.clone(),
+                    });
+                }
+            }
+        }
+    }
+    (out, tls)
+}
+
+/// What a TURN TCP/TLS connection task tells the actor.
+enum LinkMessage {
+    /// One whole STUN or ChannelData message from the server.
+    Data {
+        local: SocketAddr,
+        server: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    /// The connection ended (or never came up).
+    Closed {
+        local: SocketAddr,
+        server: SocketAddr,
+    },
+}
+
+trait ByteStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for T {}
+
+/// How long connecting to a TURN server over TCP (and TLS) may take.
+const LINK_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One TCP (or TLS) connection to a TURN server, from the IP of the host
+/// socket `local`: writes what the actor sends, reads whole messages back.
+async fn turn_link(
+    local: SocketAddr,
+    server: SocketAddr,
+    tls: Option<(Arc<rustls::ClientConfig>, String)>,
+    mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
+    to_actor: mpsc::UnboundedSender<LinkMessage>,
+    signals: Arc<Signals>,
+) {
+    let stream = tokio::time::timeout(LINK_CONNECT_TIMEOUT, async {
+        let socket = if server.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }
+        .ok()?;
+        socket.bind(SocketAddr::new(local.ip(), 0)).ok()?;
+        let tcp = socket.connect(server).await.ok()?;
+        let _ = tcp.set_nodelay(true);
+        let stream: Box<dyn ByteStream> = match tls {
+            None => Box::new(tcp),
+            Some((config, host)) => {
+                let name = rustls::pki_types::ServerName::try_from(host).ok()?;
+                let tls = tokio_rustls::TlsConnector::from(config)
+                    .connect(name, tcp)
+                    .await
+                    .ok()?;
+                Box::new(tls)
+            }
+        };
+        Some(stream)
+    })
+    .await
+    .ok()
+    .flatten();
+    if let Some(stream) = stream {
+        let (mut reader, mut writer) = tokio::io::split(stream);
+        let mut pending: Vec<u8> = Vec::new();
+        let mut chunk = vec![0u8; 16_384];
+        loop {
+            tokio::select! {
+                out = outgoing.recv() => {
+                    let Some(bytes) = out else { break };
+                    if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
+                        break;
+                    }
+                }
+                n = reader.read(&mut chunk) => {
+                    let n = match n {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    pending.extend_from_slice(&chunk[..n]);
+                    let mut bad = false;
+                    while !pending.is_empty() {
+                        match rtcpeer_proto::ice::tcp::turn_frame_len(&pending) {
+                            Some(len) if len <= pending.len() => {
+                                let bytes: Vec<u8> = pending.drain(..len).collect();
+                                let _ = to_actor.send(LinkMessage::Data { local, server, bytes });
+                                signals.wake.notify_one();
+                            }
+                            Some(_) => break,
+                            // Not enough for a header yet, or garbage.
+                            None => {
+                                bad = pending.len() >= 4;
+                                break;
+                            }
+                        }
+                    }
+                    if bad || pending.len() > 1 << 20 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let _ = to_actor.send(LinkMessage::Closed { local, server });
+    signals.wake.notify_one();
+}
+
+/// Accepts exactly the pinned certificates ([`Settings::turn_tls_certificates`]),
+/// still checking the handshake's signatures with their keys.
+#[derive(Debug)]
+struct PinnedCertificates {
+    certificates: Vec<Vec<u8>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedCertificates {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if self
+            .certificates
+            .iter()
+            .any(|c| c.as_slice() == end_entity.as_ref())
+        {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// The TLS client configuration for `turns:` servers.
+fn tls_config(settings: &Settings) -> Option<Arc<rustls::ClientConfig>> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .ok()?;
+    let config = if settings.turn_tls_certificates.is_empty() {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinnedCertificates {
+                certificates: settings.turn_tls_certificates.clone(),
+                provider,
+            }))
+            .with_no_client_auth()
+    };
+    Some(Arc::new(config))
+}
+
+/// What woke the actor.
+enum Got {
+    Udp(usize, usize, SocketAddr),
+    Link(LinkMessage),
+    Nothing,
+}
+
 async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
     let bound = bind_sockets(&settings).await;
     let addrs: Vec<SocketAddr> = bound.iter().map(|(_, a)| *a).collect();
     let sockets: Vec<UdpSocket> = bound.into_iter().map(|(s, _)| s).collect();
+    let families = (
+        addrs.iter().any(|a| a.is_ipv4()),
+        addrs.iter().any(|a| a.is_ipv6()),
+    );
+    let (servers, tls_hosts) = match weak.upgrade() {
+        Some(shared) => resolve_servers(&shared, families).await,
+        None => return,
+    };
+    let tls = if tls_hosts.is_empty() {
+        None
+    } else {
+        tls_config(&settings)
+    };
+    let (link_tx, mut link_rx) = mpsc::unbounded_channel::<LinkMessage>();
+    let mut links: HashMap<(SocketAddr, SocketAddr), mpsc::UnboundedSender<Vec<u8>>> =
+        HashMap::new();
     let mut buf = vec![0u8; 65_536];
     let mut gathered = false;
     loop {
@@ -155,9 +500,10 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
         let far = Instant::now() + Duration::from_secs(3600);
         let sleep = tokio::time::sleep_until(deadline.unwrap_or(far).into());
         let got = tokio::select! {
-            r = poll_fn(|cx| poll_recv_any(&sockets, &mut buf, cx)) => Some(r),
-            _ = sleep => None,
-            _ = signals.wake.notified() => None,
+            r = poll_fn(|cx| poll_recv_any(&sockets, &mut buf, cx)) => Got::Udp(r.0, r.1, r.2),
+            Some(m) = link_rx.recv() => Got::Link(m),
+            _ = sleep => Got::Nothing,
+            _ = signals.wake.notified() => Got::Nothing,
             _ = signals.shutdown.notified() => break,
         };
         let Some(shared) = weak.upgrade() else {
@@ -176,11 +522,57 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                     for a in &addrs {
                         core.add_host_candidate(now, *a);
                     }
+                    for s in &servers {
+                        match s {
+                            Server::Stun { addr, url } => core.add_stun_server(now, *addr, url),
+                            Server::Turn {
+                                addr,
+                                proto,
+                                username,
+                                credential,
+                                url,
+                            } => {
+                                core.add_turn_server(now, *addr, *proto, username, credential, url)
+                            }
+                            Server::Failed { url, text } => {
+                                core.report_ice_server_error(url, 701, text)
+                            }
+                        }
+                    }
                     core.end_of_local_candidates(now);
                     gathered = true;
                 }
             }
-            if let Some((i, n, from)) = got {
+            let mut udp = None;
+            match got {
+                Got::Udp(i, n, from) => udp = Some((i, n, from)),
+                Got::Link(LinkMessage::Data {
+                    local,
+                    server,
+                    bytes,
+                }) => {
+                    core.handle_receive_over(now, local, server, Protocol::Tcp, &bytes);
+                    while let Ok(m) = link_rx.try_recv() {
+                        match m {
+                            LinkMessage::Data {
+                                local,
+                                server,
+                                bytes,
+                            } => {
+                                core.handle_receive_over(now, local, server, Protocol::Tcp, &bytes)
+                            }
+                            LinkMessage::Closed { local, server } => {
+                                links.remove(&(local, server));
+                            }
+                        }
+                    }
+                }
+                Got::Link(LinkMessage::Closed { local, server }) => {
+                    links.remove(&(local, server));
+                }
+                Got::Nothing => {}
+            }
+            if let Some((i, n, from)) = udp {
                 core.handle_receive(now, addrs[i], from, &buf[..n]);
                 // Take what else the kernel holds, under the same lock.
                 let mut budget = BATCH;
@@ -216,6 +608,30 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
         shared.dispatch_media(media);
         drop(shared);
         for t in transmits {
+            if t.proto == Protocol::Tcp {
+                // To a TURN server over TCP or TLS (the agent has no ICE-TCP
+                // host candidates here).
+                let key = (t.local, t.remote);
+                let link = links.entry(key).or_insert_with(|| {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    let tls = tls_hosts
+                        .get(&t.remote)
+                        .and_then(|host| Some((tls.clone()?, host.clone())));
+                    tokio::spawn(turn_link(
+                        t.local,
+                        t.remote,
+                        tls,
+                        rx,
+                        link_tx.clone(),
+                        signals.clone(),
+                    ));
+                    tx
+                });
+                if link.send(t.data).is_err() {
+                    links.remove(&key);
+                }
+                continue;
+            }
             let Some(i) = addrs.iter().position(|a| *a == t.local) else {
                 continue;
             };

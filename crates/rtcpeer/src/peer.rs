@@ -11,9 +11,9 @@ use std::task::{Context, Poll};
 
 use rtcpeer_proto as proto;
 use rtcpeer_proto::{
-    AnswerOptions, Configuration, Error, IceCandidateInit, IceConnectionState, IceGatheringState,
-    MediaKind, OfferOptions, PeerConnectionState, Result, SessionDescription, SignalingState,
-    TrackOrKind, TransceiverInit,
+    AnswerOptions, Configuration, Error, IceCandidateError, IceCandidateInit, IceConnectionState,
+    IceGatheringState, MediaKind, OfferOptions, PeerConnectionState, Result, SessionDescription,
+    SignalingState, TrackOrKind, TransceiverInit,
 };
 use tokio::sync::mpsc;
 
@@ -63,6 +63,9 @@ pub enum Event {
     IceConnectionStateChange(IceConnectionState),
     /// `connectionstatechange`.
     ConnectionStateChange(PeerConnectionState),
+    /// `icecandidateerror`: a STUN or TURN server failed (e.g. a TURN
+    /// server answered 401, or did not answer: 701).
+    IceCandidateError(IceCandidateError),
     /// Legacy `addstream`.
     AddStream(MediaStream),
     /// Legacy `removestream`.
@@ -87,6 +90,7 @@ enum EventFilter {
     IceGatheringStateChange,
     IceConnectionStateChange,
     ConnectionStateChange,
+    IceCandidateError,
     AddStream,
     RemoveStream,
     DataChannel,
@@ -102,6 +106,7 @@ impl EventFilter {
             Event::IceGatheringStateChange(_) => EventFilter::IceGatheringStateChange,
             Event::IceConnectionStateChange(_) => EventFilter::IceConnectionStateChange,
             Event::ConnectionStateChange(_) => EventFilter::ConnectionStateChange,
+            Event::IceCandidateError(_) => EventFilter::IceCandidateError,
             Event::AddStream(_) => EventFilter::AddStream,
             Event::RemoveStream(_) => EventFilter::RemoveStream,
             Event::DataChannel(_) => EventFilter::DataChannel,
@@ -270,6 +275,7 @@ impl Shared {
             proto::Event::IceGatheringStateChange(s) => Event::IceGatheringStateChange(s),
             proto::Event::IceConnectionStateChange(s) => Event::IceConnectionStateChange(s),
             proto::Event::ConnectionStateChange(s) => Event::ConnectionStateChange(s),
+            proto::Event::IceCandidateError(e) => Event::IceCandidateError(e),
             proto::Event::DataChannel(id) => Event::DataChannel(self.channel(id)),
             proto::Event::DataChannelOpen(id) => {
                 return self.channel_event(id, DataChannelEvent::Open)
@@ -410,7 +416,8 @@ impl PeerConnection {
     /// that the W3C configuration has no member for (which interfaces to
     /// gather on, see [`Settings`]).
     pub fn with_settings(config: Configuration, settings: Settings) -> Result<PeerConnection> {
-        let core = proto::PeerConnection::new(config)?;
+        let mut core = proto::PeerConnection::new(config)?;
+        core.set_ice_config(settings.ice_config());
         Ok(PeerConnection {
             shared: Arc::new(Shared {
                 core: Mutex::new(core),
@@ -517,6 +524,9 @@ impl PeerConnection {
     handler_setter!(
         /// `onconnectionstatechange`.
         on_connection_state_change, ConnectionStateChange);
+    handler_setter!(
+        /// `onicecandidateerror`.
+        on_ice_candidate_error, IceCandidateError);
     handler_setter!(
         /// Legacy `onaddstream`.
         on_add_stream, AddStream);
@@ -688,6 +698,36 @@ impl PeerConnection {
     /// `connectionState`.
     pub fn connection_state(&self) -> PeerConnectionState {
         self.shared.core().connection_state()
+    }
+
+    /// The ICE agent's candidate pairs with their check state and counters
+    /// (what `getStats()`'s `candidate-pair` entries are made of); empty
+    /// before ICE starts.
+    pub fn ice_candidate_pairs(&self) -> Vec<crate::ice::CandidatePairStats> {
+        let core = self.shared.core();
+        core.transport()
+            .ice()
+            .map(|i| i.pair_stats())
+            .unwrap_or_default()
+    }
+
+    /// The candidate pair carrying data (local, remote), once ICE selected one.
+    pub fn selected_candidate_pair(
+        &self,
+    ) -> Option<(crate::ice::Candidate, crate::ice::Candidate)> {
+        let core = self.shared.core();
+        let (l, r) = core.transport().ice()?.selected_candidates()?;
+        Some((l.clone(), r.clone()))
+    }
+
+    /// Our ICE candidates (host, server-reflexive, relayed) as the agent has
+    /// them, and the remote ones it knows (peer-reflexive included).
+    pub fn ice_candidates(&self) -> (Vec<crate::ice::Candidate>, Vec<crate::ice::Candidate>) {
+        let core = self.shared.core();
+        match core.transport().ice() {
+            Some(i) => (i.local_candidates(), i.remote_candidates()),
+            None => (Vec::new(), Vec::new()),
+        }
     }
 
     /// `canTrickleIceCandidates` (`None` before a remote description).

@@ -20,6 +20,7 @@ fn namespace_settings() -> Settings {
     Settings {
         interfaces: InterfaceFilter::All,
         include_loopback: true,
+        ..Settings::default()
     }
 }
 

@@ -197,6 +197,19 @@ impl TurnServer {
         self.tls_spki.as_deref()
     }
 
+    /// The TLS certificate in DER form (for a client that pins it, such as
+    /// `rtcpeer::Settings::turn_tls_certificates`), when TLS is on.
+    pub fn tls_certificate_der(&self) -> Option<Vec<u8>> {
+        self.tls_port?;
+        let out = Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(self._dir.path().join("cert.pem"))
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        (out.status.success() && !out.stdout.is_empty()).then_some(out.stdout)
+    }
+
     /// Chromium arguments that make it trust this server's self-signed TLS
     /// certificate (and no other): `--ignore-certificate-errors-spki-list=…`.
     /// Chromium checks TURN TLS certificates (`net_error -202` otherwise).

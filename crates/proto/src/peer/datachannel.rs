@@ -6,8 +6,10 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::*;
+use crate::config::IceTransportPolicy;
 use crate::dcep::{ChannelInfo, DataChannelEvent, DataChannelInit, DcepError};
 use crate::transport::{Transmit, Transport, TransportEvent};
+use rtcpeer_ice::Protocol;
 
 fn dcep_error(e: DcepError) -> Error {
     let kind = match e.w3c_name() {
@@ -116,6 +118,63 @@ impl PeerConnection {
         }
     }
 
+    /// Adds a STUN server (its URL resolved by the caller): a
+    /// server-reflexive candidate is gathered out of every UDP host socket.
+    /// Before a local description it is remembered until ICE starts.
+    pub fn add_stun_server(&mut self, now: Instant, addr: SocketAddr, url: &str) {
+        self.sync_transport(now);
+        self.transport.add_stun_server(addr, url);
+        self.pull_transport_events();
+    }
+
+    /// Adds a TURN server (its URL resolved by the caller; TLS is
+    /// [`Protocol::Tcp`] here, the caller wraps the connection).
+    pub fn add_turn_server(
+        &mut self,
+        now: Instant,
+        addr: SocketAddr,
+        proto: Protocol,
+        username: &str,
+        credential: &str,
+        url: &str,
+    ) {
+        self.sync_transport(now);
+        self.transport
+            .add_turn_server(addr, proto, username, credential, url);
+        self.pull_transport_events();
+    }
+
+    /// A configured server could not be used (name not resolved, …):
+    /// queues an `icecandidateerror`.
+    pub fn report_ice_server_error(&mut self, url: &str, error_code: u16, error_text: &str) {
+        self.transport
+            .report_server_error(url, error_code, error_text);
+        self.pull_transport_events();
+    }
+
+    /// Sets the ICE agent's configuration (timeouts, pacing) before ICE
+    /// starts; role, credentials and `relay_only` (from
+    /// `iceTransportPolicy`) are filled in by the connection.
+    pub fn set_ice_config(&mut self, config: rtcpeer_ice::IceConfig) {
+        self.transport.set_ice_config(config);
+    }
+
+    /// One message from a TCP or TLS connection to a TURN server (`local`
+    /// is the host socket the transmit for that server named).
+    pub fn handle_receive_over(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        proto: Protocol,
+        data: &[u8],
+    ) {
+        self.sync_transport(now);
+        self.transport
+            .handle_receive_over(now, local, remote, proto, data);
+        self.pull_transport_events();
+    }
+
     /// Every local socket has been registered.
     pub fn end_of_local_candidates(&mut self, now: Instant) {
         self.sync_transport(now);
@@ -171,16 +230,36 @@ impl PeerConnection {
             if let Some(local) = self.local_applied() {
                 let controlling = local.desc.sdp_type == SdpType::Offer;
                 let (u, p) = (self.ice_ufrag.clone(), self.ice_pwd.clone());
+                let mut config = self.transport.ice_config().clone();
+                config.relay_only = self.config.ice_transport_policy == IceTransportPolicy::Relay;
+                self.transport.set_ice_config(config);
                 self.transport.start_ice(&u, &p, controlling, now);
+                self.ice_restart_requested = false;
             }
         }
         if !self.transport.ice_started() {
             return;
         }
+        if self.take_ice_restart() {
+            // Our new local description restarts ICE.
+            let (u, p) = (self.ice_ufrag.clone(), self.ice_pwd.clone());
+            self.transport.restart_ice(&u, &p, now);
+        }
         if !self.transport.is_configured() {
             if let Some(params) = self.transport_parameters() {
                 self.transport.configure(params, now);
                 self.remote_candidates_dirty = true;
+            }
+        } else if !self.pending_ice_restart {
+            // A remote description of a new ICE generation (after our
+            // answer to a remote restart, or the answer to ours).
+            if let Some(params) = self.transport_parameters() {
+                if self.transport.remote_ice_credentials()
+                    != Some((params.remote_ufrag.as_str(), params.remote_pwd.as_str()))
+                {
+                    self.transport.configure(params, now);
+                    self.remote_candidates_dirty = true;
+                }
             }
         }
         if self.transport.is_configured() && self.remote_candidates_dirty {
@@ -200,6 +279,11 @@ impl PeerConnection {
             match e {
                 TransportEvent::LocalCandidate(line) => self.add_local_candidate(line),
                 TransportEvent::GatheringComplete => self.local_gathering_complete(),
+                TransportEvent::CandidateError(e) => {
+                    if !self.closed {
+                        self.events.push_back(Event::IceCandidateError(e));
+                    }
+                }
                 TransportEvent::IceConnectionState(s) => self.set_ice_connection_state(s),
                 TransportEvent::ConnectionState(s) => self.set_connection_state(s),
                 TransportEvent::DtlsState(s) => {

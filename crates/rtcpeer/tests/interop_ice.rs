@@ -1,0 +1,276 @@
+//! ICE with real peers inside a private network namespace
+//! (`testkit::isolate!()`): TURN relays over UDP, TCP and TLS through coturn
+//! with `iceTransportPolicy: "relay"`, server-reflexive candidates from
+//! coturn's STUN, `icecandidateerror` for a wrong TURN password, an ICE
+//! restart with Chromium, and a Chromium that vanishes.
+//!
+//! rtcpeer offers a data channel in each; Chromium's standard peer page
+//! answers and echoes, and the echo is the proof that data flows.
+
+use std::time::Duration;
+
+use rtcpeer::ice::CandidateKind;
+use rtcpeer::{
+    Configuration, DataChannel, DataChannelEvent, DataChannelEventStream, Event, EventStream,
+    IceCandidateInit, IceServer, IceTransportPolicy, InterfaceFilter, Message, PeerConnection,
+    PeerConnectionState, SessionDescription, Settings,
+};
+use serde_json::{json, Value};
+use testkit::browser::{Browser, DEFAULT_TIMEOUT};
+use testkit::coturn::TurnServer;
+use testkit::pages::BrowserPeer;
+use tokio::time::timeout;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Gather on every interface of the test's own namespace, loopback included.
+fn namespace_settings() -> Settings {
+    Settings {
+        interfaces: InterfaceFilter::All,
+        include_loopback: true,
+        ..Settings::default()
+    }
+}
+
+/// What one signaling exchange with the page saw on our side.
+#[derive(Default, Debug)]
+struct Seen {
+    /// Our candidates as signaled.
+    local_candidates: Vec<String>,
+    /// `icecandidateerror` events.
+    errors: Vec<rtcpeer::IceCandidateError>,
+    /// `connectionState` changes.
+    states: Vec<PeerConnectionState>,
+}
+
+/// Forwards signaling both ways (our events to the page, the page's
+/// messages to `pc`) until `done` says stop for one of our events.
+async fn signal_until(
+    pc: &PeerConnection,
+    pc_events: &mut EventStream,
+    page: &BrowserPeer,
+    dc_events: Option<&mut DataChannelEventStream>,
+    seen: &mut Seen,
+    mut done: impl FnMut(&Seen, Option<&DataChannelEvent>) -> bool,
+) {
+    let mut dc_events = dc_events;
+    timeout(LIMIT, async {
+        loop {
+            tokio::select! {
+                e = pc_events.recv() => {
+                    match e.expect("the connection lives") {
+                        Event::IceCandidate(Some(c)) => {
+                            seen.local_candidates.push(c.candidate.clone());
+                            page.send(serde_json::to_value(&c).unwrap());
+                        }
+                        Event::IceCandidate(None) => page.send(json!({"candidate": ""})),
+                        Event::IceCandidateError(e) => seen.errors.push(e),
+                        Event::ConnectionStateChange(s) => seen.states.push(s),
+                        _ => {}
+                    }
+                    if done(seen, None) {
+                        return;
+                    }
+                }
+                m = page.recv() => {
+                    let m: Value = m.expect("the page signals");
+                    if m.get("type").is_some() {
+                        let d: SessionDescription = serde_json::from_value(m).unwrap();
+                        pc.set_remote_description(d).await.unwrap();
+                    } else if let Some(c) = m.get("candidate").and_then(Value::as_str) {
+                        if c.is_empty() {
+                            pc.add_ice_candidate(None).await.unwrap();
+                        } else {
+                            let c: IceCandidateInit = serde_json::from_value(m).unwrap();
+                            // Candidates we cannot use (TCP) are not fatal.
+                            let _ = pc.add_ice_candidate(Some(c)).await;
+                        }
+                    }
+                }
+                e = async {
+                    match dc_events.as_mut() {
+                        Some(d) => d.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if done(seen, e.as_ref()) {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out; our side saw {seen:?}"));
+}
+
+/// Sends `text` on `dc` and expects it echoed.
+async fn echo(dc: &DataChannel, dc_events: &mut DataChannelEventStream, text: &str) {
+    dc.send_text(text).unwrap();
+    loop {
+        match timeout(LIMIT, dc_events.recv())
+            .await
+            .expect("echo in time")
+        {
+            Some(DataChannelEvent::Message(m)) => {
+                assert_eq!(m, Message::Text(text.into()));
+                return;
+            }
+            Some(_) => {}
+            None => panic!("channel gone"),
+        }
+    }
+}
+
+/// rtcpeer offers with `config`, Chromium answers; returns once our data
+/// channel is open.
+async fn connect(
+    config: Configuration,
+    settings: Settings,
+    chromium: &BrowserPeer,
+) -> (
+    PeerConnection,
+    EventStream,
+    DataChannel,
+    DataChannelEventStream,
+    Seen,
+) {
+    let pc = PeerConnection::with_settings(config, settings).unwrap();
+    let mut pc_events = pc.events();
+    let dc = pc.create_data_channel("chat", Default::default()).unwrap();
+    let mut dc_events = dc.events();
+    let offer = pc.create_offer(Default::default()).await.unwrap();
+    pc.set_local_description(Some(offer.clone())).await.unwrap();
+    chromium.send(serde_json::to_value(&offer).unwrap());
+    let mut seen = Seen::default();
+    signal_until(
+        &pc,
+        &mut pc_events,
+        chromium,
+        Some(&mut dc_events),
+        &mut seen,
+        |_, e| e == Some(&DataChannelEvent::Open),
+    )
+    .await;
+    (pc, pc_events, dc, dc_events, seen)
+}
+
+/// Relay-only through coturn over `url`'s transport: only relayed
+/// candidates are signaled, the selected pair is relayed on our side, and
+/// the channel echoes.
+async fn relay_only(url: impl Fn(&TurnServer) -> String) {
+    let turn = TurnServer::start_tls().await.expect("coturn starts");
+    let chromium =
+        BrowserPeer::launch(Browser::Chromium, json!({"role": "answerer", "echo": true}))
+            .await
+            .expect("Chromium starts (scripts/install-peers installs it)");
+    let config = Configuration {
+        ice_servers: vec![IceServer::turn(
+            url(&turn),
+            turn.username(),
+            turn.password(),
+        )],
+        ice_transport_policy: IceTransportPolicy::Relay,
+        ..Default::default()
+    };
+    let settings = Settings {
+        turn_tls_certificates: vec![turn.tls_certificate_der().expect("coturn's certificate")],
+        ..namespace_settings()
+    };
+    let (pc, _events, dc, mut dc_events, seen) = connect(config, settings, &chromium).await;
+    assert!(
+        !seen.local_candidates.is_empty()
+            && seen
+                .local_candidates
+                .iter()
+                .all(|c| c.contains(" typ relay")),
+        "relay policy signals relayed candidates only: {:?}",
+        seen.local_candidates
+    );
+    assert!(
+        seen.errors.is_empty(),
+        "no server errors: {:?}",
+        seen.errors
+    );
+    let (local, _) = pc.selected_candidate_pair().expect("a selected pair");
+    assert_eq!(local.kind, CandidateKind::Relayed);
+    echo(&dc, &mut dc_events, "through the relay").await;
+    chromium.finish();
+    let report = chromium.report(DEFAULT_TIMEOUT).await.unwrap();
+    assert_eq!(report["received"]["chat"][0], json!("through the relay"));
+    assert_eq!(report["connectionState"], json!("connected"));
+    pc.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_only_through_coturn_over_udp_with_chromium() {
+    testkit::isolate!();
+    relay_only(|t| t.udp_url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_only_through_coturn_over_tcp_with_chromium() {
+    testkit::isolate!();
+    relay_only(|t| t.tcp_url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_only_through_coturn_over_tls_with_chromium() {
+    testkit::isolate!();
+    relay_only(|t| t.tls_url().unwrap()).await;
+}
+
+/// A wrong TURN password gives `icecandidateerror` with the URL, our
+/// address and port, and the server's 401; gathering still completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_turn_password_is_an_ice_candidate_error() {
+    testkit::isolate!();
+    let turn = TurnServer::start().await.expect("coturn starts");
+    let config = Configuration {
+        ice_servers: vec![IceServer::turn(turn.udp_url(), turn.username(), "wrong")],
+        ..Default::default()
+    };
+    let pc = PeerConnection::with_settings(config, namespace_settings()).unwrap();
+    let mut events = pc.events();
+    pc.create_data_channel("chat", Default::default()).unwrap();
+    let offer = pc.create_offer(Default::default()).await.unwrap();
+    pc.set_local_description(Some(offer)).await.unwrap();
+    let mut errors = Vec::new();
+    let mut candidates = Vec::new();
+    timeout(LIMIT, async {
+        loop {
+            match events.recv().await.expect("events") {
+                Event::IceCandidateError(e) => errors.push(e),
+                Event::IceCandidate(Some(c)) => candidates.push(c.candidate),
+                Event::IceCandidate(None) => return,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("gathering completes");
+    assert!(!candidates.is_empty());
+    assert!(
+        candidates.iter().all(|c| c.contains(" typ host")),
+        "{candidates:?}"
+    );
+    // One error per host socket the allocation was tried from (the IPv4
+    // ones: the server is IPv4), as Chromium does.
+    let ipv4_hosts = candidates
+        .iter()
+        .filter(|c| c.split(' ').nth(4).is_some_and(|a| !a.contains(':')))
+        .count();
+    assert_eq!(errors.len(), ipv4_hosts, "{errors:?} {candidates:?}");
+    for e in &errors {
+        assert_eq!(e.url, turn.udp_url());
+        assert_eq!(e.error_code, 401, "{e:?}");
+        let (ip, port) = (e.address.expect("address"), e.port.expect("port"));
+        assert!(
+            candidates
+                .iter()
+                .any(|c| c.contains(&format!(" {ip} {port} typ host"))),
+            "the error names one of our host sockets: {e:?} {candidates:?}"
+        );
+    }
+    pc.close();
+}
