@@ -29,6 +29,7 @@ pub fn parse_interfaces(spec: &str) -> CliResult<Settings> {
         "all" => Ok(Settings {
             interfaces: InterfaceFilter::All,
             include_loopback: true,
+            ..Settings::default()
         }),
         list => {
             let mut ips = Vec::new();
@@ -44,6 +45,7 @@ pub fn parse_interfaces(spec: &str) -> CliResult<Settings> {
             Ok(Settings {
                 interfaces: InterfaceFilter::List(ips),
                 include_loopback: true,
+                ..Settings::default()
             })
         }
     }

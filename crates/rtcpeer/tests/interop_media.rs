@@ -34,6 +34,7 @@ fn namespace_settings() -> Settings {
     Settings {
         interfaces: InterfaceFilter::All,
         include_loopback: true,
+        ..Settings::default()
     }
 }
 

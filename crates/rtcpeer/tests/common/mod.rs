@@ -98,6 +98,7 @@ pub fn namespace_settings() -> Settings {
     Settings {
         interfaces: InterfaceFilter::All,
         include_loopback: true,
+        ..Settings::default()
     }
 }
 
