@@ -12,6 +12,7 @@ pub mod config;
 pub mod dcep;
 pub mod description;
 pub mod dtls;
+pub mod dtmf;
 pub mod error;
 pub mod identity;
 pub mod jsep;

@@ -28,6 +28,8 @@ use rtcpeer_rtp::stream::{InboundConfig, InboundStream, OutboundConfig, Outbound
 use rtcpeer_rtp::RtpPacket;
 
 use crate::description::{Direction, MediaKind};
+use crate::dtmf::{DtmfDetector, DtmfPlayout, PlayoutOutput, ReceivedTone};
+use crate::error::Error;
 use crate::transceiver::{Transceiver, TransceiverId};
 
 const MID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
@@ -74,6 +76,22 @@ pub enum MediaEvent {
         /// The frame.
         frame: Frame,
     },
+    /// `tonechange` of a sender's `RTCDTMFSender`: the tone that starts
+    /// playing, `""` when the tone buffer ran dry.
+    ToneChange {
+        /// The transceiver whose sender plays the tones.
+        transceiver: TransceiverId,
+        /// The tone.
+        tone: String,
+    },
+    /// A DTMF tone received as RFC 4733 telephone-events (reported when it
+    /// ends).
+    Dtmf {
+        /// The transceiver whose receiver got it.
+        transceiver: TransceiverId,
+        /// The tone.
+        tone: ReceivedTone,
+    },
     /// A raw RTP packet for a receiver (unprotected, RTX already unwrapped
     /// by nobody: exactly as it arrived).
     Rtp {
@@ -109,6 +127,12 @@ struct SendState {
     timestamp: u32,
     extensions: Extensions,
     keyframe_requested: bool,
+    /// The negotiated telephone-event payload type and its clock rate.
+    dtmf: Option<(u8, u32)>,
+    /// When the last sample went out, and its RTP timestamp.
+    anchor: Option<(Instant, u32)>,
+    /// RTP timestamp of the tone being sent.
+    dtmf_timestamp: u32,
 }
 
 #[derive(Debug)]
@@ -123,6 +147,9 @@ struct RecvState {
     stream: Option<InboundStream>,
     media: Option<(u32, u8, RtpCodec)>,
     rtx_ssrc: Option<u32>,
+    /// Negotiated telephone-event payload types and their clock rates.
+    dtmf: Vec<(u8, u32)>,
+    detector: DtmfDetector,
 }
 
 /// The senders and receivers of one connection. See the [module docs](self).
@@ -140,6 +167,7 @@ pub struct MediaEngine {
     next_report: Option<Instant>,
     counters: MediaCounters,
     loss: Option<(u32, u64)>,
+    playouts: HashMap<TransceiverId, DtmfPlayout>,
 }
 
 impl MediaEngine {
@@ -158,6 +186,7 @@ impl MediaEngine {
             next_report: None,
             counters: MediaCounters::default(),
             loss: None,
+            playouts: HashMap::new(),
         }
     }
 
@@ -217,6 +246,7 @@ impl MediaEngine {
         };
         let keyframe = is_keyframe(s.codec, &sample.data);
         let ts = s.timestamp;
+        s.anchor = Some((now, ts));
         let ticks = sample.duration.as_secs_f64() * s.clock_rate as f64;
         s.timestamp = s.timestamp.wrapping_add(ticks.round() as u32);
         match s
@@ -246,6 +276,107 @@ impl MediaEngine {
         p[8..12].copy_from_slice(&s.stream.ssrc().to_be_bytes());
         self.out_rtp.push_back(p);
         true
+    }
+
+    /// `canInsertDTMF`: the sender sends audio and telephone-event was
+    /// negotiated.
+    pub fn can_insert_dtmf(&self, id: TransceiverId) -> bool {
+        self.senders.iter().any(|s| s.id == id && s.dtmf.is_some())
+    }
+
+    /// `insertDTMF(tones, duration, interToneGap)`: checks and clamps the
+    /// arguments (see [`crate::dtmf::normalize`]) and replaces the tone buffer.
+    pub fn insert_dtmf(
+        &mut self,
+        now: Instant,
+        id: TransceiverId,
+        tones: &str,
+        duration: Duration,
+        gap: Duration,
+    ) -> Result<(), Error> {
+        if !self.can_insert_dtmf(id) {
+            return Err(Error::invalid_state(
+                "the sender cannot send DTMF (not sending audio, or telephone-event not negotiated)",
+            ));
+        }
+        let (tones, duration, gap) = crate::dtmf::normalize(tones, duration, gap)?;
+        self.playouts
+            .entry(id)
+            .or_default()
+            .insert(now, tones, duration, gap);
+        Ok(())
+    }
+
+    /// `toneBuffer`.
+    pub fn tone_buffer(&self, id: TransceiverId) -> String {
+        self.playouts
+            .get(&id)
+            .map(|p| p.tone_buffer().to_string())
+            .unwrap_or_default()
+    }
+
+    fn run_playouts(&mut self, now: Instant) {
+        for (id, p) in self.playouts.iter_mut() {
+            if !p.poll_timeout().is_some_and(|t| t <= now) {
+                continue;
+            }
+            p.handle_timeout(now);
+            let sender = self
+                .senders
+                .iter_mut()
+                .find(|s| s.id == *id && s.dtmf.is_some());
+            let Some(s) = sender else {
+                // No longer sending: the playout ends without a word.
+                p.stop();
+                while p.poll_output().is_some() {}
+                continue;
+            };
+            let Some((pt, clock)) = s.dtmf else { continue };
+            while let Some(o) = p.poll_output() {
+                match o {
+                    PlayoutOutput::ToneChange(tone) => {
+                        self.events.push_back(MediaEvent::ToneChange {
+                            transceiver: *id,
+                            tone,
+                        })
+                    }
+                    PlayoutOutput::Packet { start, payload } => {
+                        if start {
+                            // The tone starts now on the audio clock.
+                            s.dtmf_timestamp = match s.anchor {
+                                Some((t0, ts0)) => ts0.wrapping_add(
+                                    (now.saturating_duration_since(t0).as_secs_f64()
+                                        * s.clock_rate as f64)
+                                        as u32,
+                                ),
+                                None => s.timestamp,
+                            };
+                        }
+                        let payload = crate::dtmf::rescale(payload, clock);
+                        let ev = rtcpeer_rtp::codec::dtmf::DtmfEvent::parse(&payload);
+                        if let Ok(pkt) = s.stream.send_payload(
+                            now,
+                            pt,
+                            start,
+                            s.dtmf_timestamp,
+                            &payload,
+                            &s.extensions,
+                        ) {
+                            self.out_rtp.push_back(pkt);
+                        }
+                        if let Some(ev) = ev.ok().filter(|e| e.end) {
+                            // Audio after the tone continues past its end.
+                            let end = s.dtmf_timestamp.wrapping_add(ev.duration as u32);
+                            if (end.wrapping_sub(s.timestamp) as i32) > 0 {
+                                s.timestamp = end;
+                            }
+                            s.anchor = Some((now, end));
+                        }
+                    }
+                }
+            }
+            self.next_report.get_or_insert(now + REPORT_INTERVAL);
+        }
     }
 
     /// True (once) after the remote asked the sender for a keyframe (PLI, FIR).
@@ -328,6 +459,30 @@ impl MediaEngine {
             transceiver: r.id,
             packet: data.to_vec(),
         });
+        if let Some(&(_, clock)) = r.dtmf.iter().find(|(x, _)| *x == pt) {
+            // A telephone-event beside the audio: a tone, and no audio frame.
+            match r.detector.handle(p.timestamp(), p.payload(), clock) {
+                Ok(tones) => {
+                    for tone in tones {
+                        self.events.push_back(MediaEvent::Dtmf {
+                            transceiver: r.id,
+                            tone,
+                        });
+                    }
+                }
+                Err(_) => self.counters.rtp_malformed += 1,
+            }
+            if let Some(st) = r
+                .stream
+                .as_mut()
+                .filter(|_| r.media.is_some_and(|m| m.0 == ssrc))
+            {
+                let _ = st.handle_other_payload(now, data);
+            }
+            self.next_report.get_or_insert(now + REPORT_INTERVAL);
+            self.poll_receiver(now, idx);
+            return;
+        }
         if let Some(&(_, apt)) = r.rtx.iter().find(|(x, _)| *x == pt) {
             // A retransmission: only for the media stream it repairs.
             match (&mut r.stream, r.media) {
@@ -396,7 +551,9 @@ impl MediaEngine {
         }
         let pt = p.payload_type();
         let mut it = self.receivers.iter().enumerate().filter(|(_, r)| {
-            r.codecs.iter().any(|(x, _)| *x == pt) || r.rtx.iter().any(|(x, _)| *x == pt)
+            r.codecs.iter().any(|(x, _)| *x == pt)
+                || r.rtx.iter().any(|(x, _)| *x == pt)
+                || r.dtmf.iter().any(|(x, _)| *x == pt)
         });
         match (it.next(), it.next()) {
             (Some((i, _)), None) => Some(i),
@@ -485,6 +642,7 @@ impl MediaEngine {
                 self.poll_receiver(now, i);
             }
         }
+        self.run_playouts(now);
         if self.next_report.is_some_and(|t| t <= now) {
             self.next_report = Some(now + REPORT_INTERVAL);
             self.report(now);
@@ -529,6 +687,7 @@ impl MediaEngine {
         self.receivers
             .iter()
             .filter_map(|r| r.stream.as_ref().and_then(|s| s.poll_timeout()))
+            .chain(self.playouts.values().filter_map(|p| p.poll_timeout()))
             .chain(self.next_report)
             .min()
     }
@@ -596,6 +755,14 @@ fn new_sender(t: &Transceiver) -> Option<SendState> {
         let _ = extensions.set(id, mid.as_bytes());
     }
     let seed = crate::peer::random_u64();
+    let dtmf = (t.kind == MediaKind::Audio)
+        .then(|| telephone_events(t))
+        .and_then(|te| {
+            te.iter()
+                .find(|(_, clock)| *clock == c.clock_rate)
+                .or(te.first())
+                .copied()
+        });
     Some(SendState {
         id: t.id,
         stream: OutboundStream::new(OutboundConfig {
@@ -613,6 +780,9 @@ fn new_sender(t: &Transceiver) -> Option<SendState> {
         timestamp: (seed >> 32) as u32,
         extensions,
         keyframe_requested: false,
+        dtmf,
+        anchor: None,
+        dtmf_timestamp: 0,
     })
 }
 
@@ -639,7 +809,18 @@ fn new_receiver(t: &Transceiver) -> Option<RecvState> {
         stream: None,
         media: None,
         rtx_ssrc: None,
+        dtmf: telephone_events(t),
+        detector: DtmfDetector::default(),
     })
+}
+
+/// The negotiated telephone-event payload types and their clock rates.
+fn telephone_events(t: &Transceiver) -> Vec<(u8, u32)> {
+    t.negotiated_codecs
+        .iter()
+        .filter(|c| c.encoding_name().eq_ignore_ascii_case("telephone-event"))
+        .map(|c| (c.payload_type, c.clock_rate.max(1)))
+        .collect()
 }
 
 /// Whether an encoded frame can start decoding (for the keyframe counters).

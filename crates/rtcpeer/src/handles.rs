@@ -365,6 +365,15 @@ impl RtpSender {
         self.pc.core().sender_stats(self.id)
     }
 
+    /// `dtmf`: the `RTCDTMFSender` of an audio sender (`None` for video).
+    pub fn dtmf(&self) -> Option<crate::dtmf::RtcDtmfSender> {
+        let kind = self.pc.core().transceiver(self.id).map(|t| t.kind);
+        (kind == Some(MediaKind::Audio)).then(|| crate::dtmf::RtcDtmfSender {
+            pc: self.pc.clone(),
+            id: self.id,
+        })
+    }
+
     /// The transceiver this sender belongs to.
     pub fn transceiver(&self) -> RtpTransceiver {
         RtpTransceiver {
@@ -409,6 +418,18 @@ impl RtpReceiver {
         let q = self.pc.media_queues(self.id);
         let mut rx = q.rtp_rx.lock().await;
         rx.recv().await
+    }
+
+    /// DTMF tones the remote sends on this (audio) receiver as RFC 4733
+    /// telephone-events, one per tone when it ends. The first call also
+    /// gets the tones received since the connection began.
+    pub fn dtmf_events(&self) -> crate::TransportEventStream<crate::dtmf::DtmfTone> {
+        self.pc.dtmf.get(self.id).received.subscribe()
+    }
+
+    /// A handler for each DTMF tone received (see [`Self::dtmf_events`]).
+    pub fn on_dtmf(&self, handler: impl Fn(crate::dtmf::DtmfTone) + Send + Sync + 'static) {
+        crate::dtmf::on_received(&self.pc, self.id, handler);
     }
 
     /// Asks the remote sender for a keyframe (sends a PLI).

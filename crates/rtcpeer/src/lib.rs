@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod datachannel;
+pub mod dtmf;
 mod handles;
 pub mod media;
 mod net;
@@ -29,6 +30,7 @@ pub use datachannel::{
     DataChannel, DataChannelEvent, DataChannelEventStream, DataChannelInit, DataChannelState,
     Message,
 };
+pub use dtmf::{DtmfSenderEvent, DtmfTone, RtcDtmfSender};
 pub use net::{InterfaceFilter, Settings};
 pub use transport::{
     DtlsTransport, DtlsTransportEvent, DtlsTransportState, SctpTransport, SctpTransportEvent,

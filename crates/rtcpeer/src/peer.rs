@@ -130,6 +130,7 @@ pub(crate) struct Shared {
     pub(crate) changed: tokio::sync::Notify,
     media: Mutex<HashMap<proto::TransceiverId, Arc<crate::media::MediaQueues>>>,
     media_closed: AtomicBool,
+    pub(crate) dtmf: crate::dtmf::DtmfMap,
 }
 
 impl Drop for Shared {
@@ -211,6 +212,12 @@ impl Shared {
                     transceiver,
                     packet,
                 } => self.media_queues(transceiver).push_rtp(packet),
+                proto::MediaEvent::ToneChange { transceiver, tone } => {
+                    crate::dtmf::dispatch_tone_change(self, transceiver, tone)
+                }
+                proto::MediaEvent::Dtmf { transceiver, tone } => {
+                    crate::dtmf::dispatch_received(self, transceiver, tone)
+                }
             }
         }
     }
@@ -432,6 +439,7 @@ impl PeerConnection {
                 changed: tokio::sync::Notify::new(),
                 media: Mutex::new(HashMap::new()),
                 media_closed: AtomicBool::new(false),
+                dtmf: Default::default(),
             }),
         })
     }
@@ -790,6 +798,35 @@ impl PeerConnection {
             .clear();
         // Readers of frames and packets get `None` once their queue drains.
         self.shared.close_media();
+        self.shared.dtmf.clear();
+    }
+
+    /// Legacy `createDTMFSender(track)`: the `RTCDTMFSender` of the sender
+    /// that sends `track` (an audio track given to `add_track` or
+    /// `add_stream`). `SyntaxError` when no sender has it,
+    /// `InvalidAccessError` for a video track.
+    #[deprecated(note = "use RtpSender::dtmf")]
+    pub fn create_dtmf_sender(
+        &self,
+        track: &MediaStreamTrack,
+    ) -> Result<crate::dtmf::RtcDtmfSender> {
+        if track.kind() != proto::MediaKind::Audio {
+            return Err(Error::invalid_access("DTMF is sent on audio tracks only"));
+        }
+        let sender = self
+            .get_senders()
+            .into_iter()
+            .find(|s| s.track().as_ref() == Some(track))
+            .ok_or_else(|| {
+                Error::new(
+                    proto::ErrorKind::SyntaxError,
+                    "the track is not sent on this connection",
+                )
+            })?;
+        Ok(crate::dtmf::RtcDtmfSender {
+            pc: self.shared.clone(),
+            id: sender.id,
+        })
     }
 
     /// A handle that does not keep the connection alive (for callbacks and

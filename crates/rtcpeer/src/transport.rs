@@ -58,13 +58,13 @@ impl<E: Clone> Listeners<E> {
         }
     }
 
-    fn set_handler(&self, kind: u8, h: Handler<E>) {
+    pub(crate) fn set_handler(&self, kind: u8, h: Handler<E>) {
         let mut hs = self.handlers.lock().unwrap_or_else(|p| p.into_inner());
         hs.retain(|(k, _)| *k != kind);
         hs.push((kind, h));
     }
 
-    fn subscribe(&self) -> TransportEventStream<E> {
+    pub(crate) fn subscribe(&self) -> TransportEventStream<E> {
         if let Some(rx) = self.first.lock().unwrap_or_else(|p| p.into_inner()).take() {
             return TransportEventStream { rx };
         }

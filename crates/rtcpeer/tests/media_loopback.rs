@@ -156,3 +156,112 @@ async fn nack_and_rtx_repair_five_percent_loss() {
     );
     assert!(out.nack_count > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dtmf_tones_cross_as_telephone_events() {
+    use rtcpeer::rtp::codec::dtmf::DtmfEvent;
+    use rtcpeer::rtp::RtpPacket;
+    use rtcpeer::{DtmfSenderEvent, ErrorKind};
+
+    let (a, b) = (loopback_pc(), loopback_pc());
+    let audio = MediaStreamTrack::new(MediaKind::Audio);
+    let sender = a.add_track(&audio, &[]).unwrap();
+    let dtmf = sender.dtmf().expect("an audio sender has dtmf");
+    assert!(!dtmf.can_insert_dtmf(), "nothing negotiated yet");
+    let e = dtmf
+        .insert_dtmf("1", Duration::from_millis(100), Duration::from_millis(70))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidStateError);
+    let tracks = connect(&a, &b, 1).await;
+    let receiver = tracks[0].receiver.clone();
+    let mut tones_in = receiver.dtmf_events();
+    let mut changes = dtmf.events();
+    // Some audio first, so that the receiver's stream exists.
+    let opus = |n: u8| Sample {
+        data: vec![0xfc, n, n, n],
+        duration: Duration::from_millis(20),
+    };
+    timeout(LIMIT, async {
+        while !dtmf.can_insert_dtmf() || audio.write_sample(&opus(0)) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the sender sends once connected");
+    for n in 1..5 {
+        assert_eq!(audio.write_sample(&opus(n)), 1);
+    }
+    let e = dtmf
+        .insert_dtmf("12x", Duration::from_millis(100), Duration::from_millis(70))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidCharacterError);
+    // Gap 10 ms is clamped to 30 ms; lower case is upper-cased.
+    dtmf.insert_dtmf(
+        "1234#a",
+        Duration::from_millis(100),
+        Duration::from_millis(10),
+    )
+    .unwrap();
+    #[allow(deprecated)]
+    let legacy = a.create_dtmf_sender(&audio).unwrap();
+    assert_eq!(legacy.tone_buffer(), "1234#A");
+    let mut seen = Vec::new();
+    timeout(LIMIT, async {
+        loop {
+            let Some(DtmfSenderEvent::ToneChange(t)) = changes.recv().await else {
+                panic!("events ended");
+            };
+            let end = t.is_empty();
+            seen.push(t);
+            if end {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("tone changes in time");
+    assert_eq!(seen, ["1", "2", "3", "4", "#", "A", ""]);
+    assert_eq!(dtmf.tone_buffer(), "");
+    let mut got = Vec::new();
+    timeout(LIMIT, async {
+        while got.len() < 6 {
+            got.push(tones_in.recv().await.expect("tones"));
+        }
+    })
+    .await
+    .expect("received tones in time");
+    assert_eq!(got.iter().map(|t| t.tone).collect::<String>(), "1234#A");
+    assert!(
+        got.iter().all(|t| t.duration == Duration::from_millis(100)),
+        "{got:?}"
+    );
+    // On the wire: the audio SSRC, the 48 kHz telephone-event, each tone
+    // marked once and ended three times.
+    let audio_ssrc = sender.encodings()[0].ssrc;
+    let mut te = Vec::new();
+    while let Ok(Some(p)) = timeout(Duration::from_millis(200), receiver.read_rtp()).await {
+        let p = RtpPacket::parse(&p).unwrap();
+        assert_eq!(p.ssrc(), audio_ssrc);
+        if p.payload_type() != 111 {
+            te.push((
+                p.payload_type(),
+                p.marker(),
+                DtmfEvent::parse(p.payload()).unwrap(),
+            ));
+        }
+    }
+    assert!(te.iter().all(|(pt, _, _)| *pt == 110), "{te:?}");
+    assert_eq!(te.iter().filter(|(_, m, _)| *m).count(), 6);
+    assert_eq!(te.iter().filter(|(_, _, e)| e.end).count(), 18);
+    assert!(te
+        .iter()
+        .filter(|(_, _, e)| e.end)
+        .all(|(_, _, e)| e.duration == 4800));
+    // Telephone-events count as packets of the audio stream, and their
+    // sequence numbers are no loss.
+    let out = sender.stats().unwrap();
+    let inb = receiver.stats().unwrap();
+    assert_eq!(inb.packets_received, out.packets_sent);
+    assert_eq!(inb.packets_lost, 0);
+    assert_eq!(b.media_counters(), Default::default());
+}

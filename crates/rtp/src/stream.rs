@@ -104,6 +104,36 @@ impl OutboundStream {
         Ok(out)
     }
 
+    /// Sends one packet of another payload format on this stream's SSRC and
+    /// sequence numbers (RFC 4733 telephone-events beside the audio): kept
+    /// for retransmission and counted like media.
+    pub fn send_payload(
+        &mut self,
+        now: Instant,
+        payload_type: u8,
+        marker: bool,
+        timestamp: u32,
+        payload: &[u8],
+        extensions: &Extensions,
+    ) -> Result<Vec<u8>, Error> {
+        let h = crate::packet::RtpHeader {
+            marker,
+            payload_type,
+            sequence_number: self.packetizer.sequence_number,
+            timestamp,
+            ssrc: self.config.ssrc,
+            csrcs: Vec::new(),
+            extensions: extensions.clone(),
+        };
+        let mut pkt = vec![0; h.marshal_size() + payload.len()];
+        let n = h.write_packet(payload, 0, &mut pkt)?;
+        pkt.truncate(n);
+        self.packetizer.sequence_number = self.packetizer.sequence_number.wrapping_add(1);
+        self.history.insert(now, &pkt)?;
+        self.stats.on_packet(now, &RtpPacket::parse(&pkt)?, false);
+        Ok(pkt)
+    }
+
     /// Handles RTCP about this stream; returns retransmissions (RTX packets when
     /// RTX is on, else the original packets) to protect and send.
     pub fn handle_rtcp(&mut self, now: Instant, pkt: &RtcpPacket) -> Vec<Vec<u8>> {
@@ -245,6 +275,25 @@ impl InboundStream {
         }
         self.jitter.push_parsed(now, &p);
         Ok(())
+    }
+
+    /// Handles a packet of another payload format on this stream's SSRC
+    /// (a telephone-event): counted and NACKed like media, and held in the
+    /// jitter buffer as an empty packet, so that its sequence number is no
+    /// loss and it yields no frame.
+    pub fn handle_other_payload(&mut self, now: Instant, packet: &[u8]) -> Result<(), Error> {
+        let p = RtpPacket::parse(packet)?;
+        if p.ssrc() != self.config.ssrc {
+            return Err(Error::Malformed("packet of another SSRC"));
+        }
+        self.stats.on_packet(now, &p);
+        if self.config.nack {
+            self.nack.on_packet(now, p.sequence_number());
+        }
+        let mut h = p.header();
+        h.extensions = Extensions::default();
+        let empty = h.to_packet(&[]);
+        self.jitter.push(now, &empty)
     }
 
     /// The next complete frame. A frame after a loss that is not a keyframe

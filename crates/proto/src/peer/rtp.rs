@@ -39,6 +39,38 @@ impl PeerConnection {
         self.media.send_codec(id)
     }
 
+    /// `RTCDTMFSender.canInsertDTMF` of the transceiver's sender.
+    pub fn can_insert_dtmf(&mut self, id: TransceiverId) -> bool {
+        self.media.update(&self.transceivers);
+        self.transport.media_ready() && self.media.can_insert_dtmf(id)
+    }
+
+    /// `RTCDTMFSender.insertDTMF(tones, duration, interToneGap)`:
+    /// `InvalidStateError` when the sender cannot send DTMF now,
+    /// `InvalidCharacterError` for a character that is no tone. The tones
+    /// play from the next [`PeerConnection::handle_timeout`] on.
+    pub fn insert_dtmf(
+        &mut self,
+        now: Instant,
+        id: TransceiverId,
+        tones: &str,
+        duration: std::time::Duration,
+        inter_tone_gap: std::time::Duration,
+    ) -> crate::Result<()> {
+        if !self.can_insert_dtmf(id) {
+            return Err(crate::Error::invalid_state(
+                "the sender cannot send DTMF (not sending audio, or telephone-event not negotiated)",
+            ));
+        }
+        self.media
+            .insert_dtmf(now, id, tones, duration, inter_tone_gap)
+    }
+
+    /// `RTCDTMFSender.toneBuffer`.
+    pub fn tone_buffer(&self, id: TransceiverId) -> String {
+        self.media.tone_buffer(id)
+    }
+
     /// True (once) after the remote asked this sender for a keyframe.
     pub fn take_keyframe_request(&mut self, id: TransceiverId) -> bool {
         self.media.take_keyframe_request(id)
