@@ -317,7 +317,7 @@ impl MediaEngine {
 
     fn run_playouts(&mut self, now: Instant) {
         for (id, p) in self.playouts.iter_mut() {
-            if !p.poll_timeout().is_some_and(|t| t <= now) {
+            if p.poll_timeout().is_none_or(|t| t > now) {
                 continue;
             }
             p.handle_timeout(now);
