@@ -261,7 +261,7 @@ async fn negotiate(pc: &PeerConnection, page: &BrowserPeer, tracks: usize) -> Ve
                 },
                 m = page.recv() => {
                     let m: Value = m.expect("the page signals");
-                    if m.get("type").is_some() {
+                    if m.get("type").is_some() && m.get("sdp").is_some() {
                         let d: SessionDescription = serde_json::from_value(m).unwrap();
                         pc.set_remote_description(d).await.unwrap();
                     } else if let Some(c) = m.get("candidate").and_then(Value::as_str) {
@@ -600,4 +600,125 @@ async fn chromium_nack_and_rtx_repair_five_percent_loss() {
     let (decoded, sizes, _) = probe_video(&path, false);
     assert_eq!(decoded, frames.len());
     assert!(sizes.iter().all(|s| *s == (320, 240)), "sizes {sizes:?}");
+}
+
+/// Chromium's whole `getStats()` report, through the page's `getStats` command.
+async fn page_stats(page: &BrowserPeer) -> Value {
+    page.send(json!({"getStats": true}));
+    timeout(LIMIT, async {
+        loop {
+            let m = page.recv().await.expect("the page signals");
+            if let Some(s) = m.get("stats") {
+                return s.clone();
+            }
+        }
+    })
+    .await
+    .expect("stats in time")
+}
+
+/// `(packetsReceived, codec mimeType)` of the page's audio `inbound-rtp`.
+fn audio_inbound(stats: &Value) -> (u64, Option<String>) {
+    let Some(obj) = stats.as_object() else {
+        return (0, None);
+    };
+    obj.values()
+        .find(|s| s["type"] == "inbound-rtp" && s["kind"] == "audio")
+        .map(|s| {
+            let codec = s["codecId"]
+                .as_str()
+                .and_then(|id| obj.get(id))
+                .and_then(|c| c["mimeType"].as_str())
+                .map(str::to_string);
+            (s["packetsReceived"].as_u64().unwrap_or(0), codec)
+        })
+        .unwrap_or((0, None))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_dtmf_both_ways() {
+    testkit::isolate!();
+    let page = BrowserPeer::launch(
+        Browser::Chromium,
+        json!({"role": "answerer", "events": true, "media": {"audio": true}}),
+    )
+    .await
+    .expect("Chromium starts (scripts/install-peers installs it)");
+    let pc = PeerConnection::with_settings(Default::default(), namespace_settings()).unwrap();
+    let audio = MediaStreamTrack::new(MediaKind::Audio);
+    let sender = pc.add_track(&audio, &[]).unwrap();
+    let tracks = negotiate(&pc, &page, 1).await;
+    let rx = tracks[0].receiver.clone();
+    let mut tones_in = rx.dtmf_events();
+
+    // Chromium → us: its RTCDTMFSender plays "1234#"; we hear each tone.
+    page.send(json!({"dtmf": {"tones": "1234#", "duration": 100, "gap": 70}}));
+    let mut heard = Vec::new();
+    timeout(LIMIT, async {
+        while heard.len() < 5 {
+            heard.push(tones_in.recv().await.expect("tones"));
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("5 tones from Chromium in time, got {heard:?}"));
+    eprintln!("from Chromium: {heard:?}");
+    assert_eq!(heard.iter().map(|t| t.tone).collect::<String>(), "1234#");
+    assert!(
+        heard
+            .iter()
+            .all(|t| t.duration >= Duration::from_millis(90)),
+        "{heard:?}"
+    );
+
+    // us → Chromium: we send no audio, only tones, so every packet its audio
+    // inbound-rtp counts is one of our telephone-events.
+    let dtmf = sender.dtmf().unwrap();
+    timeout(LIMIT, async {
+        while !dtmf.can_insert_dtmf() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("canInsertDTMF once connected");
+    let (before, _) = audio_inbound(&page_stats(&page).await);
+    assert_eq!(before, 0, "we sent no audio yet");
+    let mut changes = dtmf.events();
+    dtmf.insert_dtmf(
+        "1234#",
+        Duration::from_millis(100),
+        Duration::from_millis(70),
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    timeout(LIMIT, async {
+        while seen.last().is_none_or(|t: &String| !t.is_empty()) {
+            let Some(rtcpeer::DtmfSenderEvent::ToneChange(t)) = changes.recv().await else {
+                panic!("events ended");
+            };
+            seen.push(t);
+        }
+    })
+    .await
+    .expect("our tones played in time");
+    assert_eq!(seen, ["1", "2", "3", "4", "#", ""]);
+    let sent = sender.stats().unwrap().packets_sent;
+    let mut got = (0, None);
+    timeout(LIMIT, async {
+        loop {
+            got = audio_inbound(&page_stats(&page).await);
+            if got.0 >= sent {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("Chromium counted {got:?} of our {sent} packets"));
+    eprintln!("to Chromium: {sent} telephone-event packets sent, its inbound-rtp {got:?}");
+    // 5 tones of 100 ms: a start packet and three end packets each.
+    assert_eq!(sent, 20);
+    assert_eq!(got.0, sent);
+    page.finish();
+    let report = page.report(DEFAULT_TIMEOUT).await.unwrap();
+    assert_eq!(report["toneChanges"], json!(["1", "2", "3", "4", "#", ""]));
 }

@@ -49,15 +49,20 @@
 //!    (make and send a new offer), `{"restartIce": true}` (an offerer also
 //!    sends the new offer), `{"close": true}` (`pc.close()`),
 //!    `{"getStats": true}` (the page answers `{"stats": {id: stats, ...}}`,
-//!    the whole `getStats()` report). The aiortc peer takes the same
-//!    commands but `restartIce` (aiortc has no ICE restart) and `getStats`.
+//!    the whole `getStats()` report), `{"dtmf": {"tones", "duration",
+//!    "gap"}}` (`insertDTMF` on the audio sender's `RTCDTMFSender`; duration
+//!    and gap in ms, default 100 and 70; each `tonechange` goes to the
+//!    report's `toneChanges` and, with `events`, to the test as
+//!    `{"event": "tonechange", "tone"}`, `""` after the last tone). The
+//!    aiortc peer takes the same commands but `restartIce` (aiortc has no
+//!    ICE restart), `getStats` and `dtmf`.
 //! 4. `{"finish": true}` from the test (or `expect` reached) ends the page with
 //!    `done(report)`, where `report` is `{ok, role, ua, received: {label:
 //!    [messages]} (binary ones as "[binary N bytes]"), counts: {label:
 //!    {messages, bytes}}, opened: [labels], channels: [{label, id, ordered,
 //!    maxRetransmits, maxPacketLifeTime, protocol, negotiated, readyState}],
 //!    maxMessageSize (`pc.sctp.maxMessageSize`; aiortc: the peer's limit it
-//!    obeys), remoteTracks: [kinds], restarts,
+//!    obeys), remoteTracks: [kinds], restarts, toneChanges: [tones],
 //!    iceUfrag (the current local one), connectionState,
 //!    pair: {state, local, remote}, inbound: [{kind, codec, packetsReceived,
 //!    bytesReceived, packetsLost, framesDecoded, frameWidth, frameHeight}],
