@@ -224,6 +224,18 @@ impl IceAgent {
         (self.generations.len() - 1) as u32
     }
 
+    /// The current ICE generation: 0, and one more per restart.
+    pub fn current_generation(&self) -> u32 {
+        self.generation()
+    }
+
+    /// The generation of the selected pair (older than
+    /// [`IceAgent::current_generation`] while a restart has not selected a
+    /// new pair yet).
+    pub fn selected_generation(&self) -> Option<u32> {
+        self.selected_pair().map(|p| p.generation)
+    }
+
     /// Our current username fragment and password (for the SDP).
     pub fn local_credentials(&self) -> (&str, &str) {
         let g = &self.generations[self.generation() as usize];

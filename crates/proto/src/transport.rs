@@ -245,23 +245,25 @@ fn ice_state_to_w3c(s: rtcpeer_ice::IceConnectionState) -> IceConnectionState {
 /// table of webrtc-pc §4.4.4 (one ICE and one DTLS transport, as with BUNDLE).
 pub fn connection_state(ice: IceConnectionState, dtls: DtlsState) -> PeerConnectionState {
     use IceConnectionState as I;
+    if ice == I::Closed {
+        return PeerConnectionState::Closed;
+    }
     if ice == I::Failed || dtls == DtlsState::Failed {
         return PeerConnectionState::Failed;
     }
     if ice == I::Disconnected {
         return PeerConnectionState::Disconnected;
     }
-    let ice_up = matches!(ice, I::Connected | I::Completed);
-    if ice_up && dtls == DtlsState::Connected {
-        return PeerConnectionState::Connected;
-    }
     if ice == I::New && matches!(dtls, DtlsState::New | DtlsState::Closed) {
         return PeerConnectionState::New;
     }
-    if ice == I::Closed {
-        return PeerConnectionState::Closed;
+    if matches!(ice, I::New | I::Checking) || matches!(dtls, DtlsState::New | DtlsState::Connecting)
+    {
+        return PeerConnectionState::Connecting;
     }
-    PeerConnectionState::Connecting
+    // ICE connected or completed, DTLS connected or closed (the peer sent
+    // close_notify: the spec's table still says connected).
+    PeerConnectionState::Connected
 }
 
 impl Transport {

@@ -728,6 +728,16 @@ impl PeerConnection {
         Some((l.clone(), r.clone()))
     }
 
+    /// The ICE agent's current generation (0, one more per ICE restart) and
+    /// the generation of the selected pair: they differ while a restart has
+    /// not selected a new pair yet (the old one carries the data meanwhile).
+    /// `None` before ICE starts.
+    pub fn ice_generations(&self) -> Option<(u32, Option<u32>)> {
+        let core = self.shared.core();
+        let ice = core.transport().ice()?;
+        Some((ice.current_generation(), ice.selected_generation()))
+    }
+
     /// Our ICE candidates (host, server-reflexive, relayed) as the agent has
     /// them, and the remote ones it knows (peer-reflexive included).
     pub fn ice_candidates(&self) -> (Vec<crate::ice::Candidate>, Vec<crate::ice::Candidate>) {

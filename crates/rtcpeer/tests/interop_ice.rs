@@ -7,6 +7,8 @@
 //! rtcpeer offers a data channel in each; Chromium's standard peer page
 //! answers and echoes, and the echo is the proof that data flows.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rtcpeer::ice::CandidateKind;
@@ -44,7 +46,8 @@ struct Seen {
 }
 
 /// Forwards signaling both ways (our events to the page, the page's
-/// messages to `pc`) until `done` says stop for one of our events.
+/// messages to `pc`) until `done` says stop (asked after each event, and
+/// every 50 ms).
 async fn signal_until(
     pc: &PeerConnection,
     pc_events: &mut EventStream,
@@ -85,6 +88,11 @@ async fn signal_until(
                             // Candidates we cannot use (TCP) are not fatal.
                             let _ = pc.add_ice_candidate(Some(c)).await;
                         }
+                    }
+                }
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {
+                    if done(seen, None) {
+                        return;
                     }
                 }
                 e = async {
@@ -272,5 +280,186 @@ async fn wrong_turn_password_is_an_ice_candidate_error() {
             "the error names one of our host sockets: {e:?} {candidates:?}"
         );
     }
+    pc.close();
+}
+
+/// `restart_ice()` during a connection with Chromium: new ufrags on both
+/// sides, the channel keeps working, and a pair of the new generation is
+/// selected (connected again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_ice_with_chromium_reaches_connected_with_new_ufrags() {
+    testkit::isolate!();
+    let chromium =
+        BrowserPeer::launch(Browser::Chromium, json!({"role": "answerer", "echo": true}))
+            .await
+            .expect("Chromium starts (scripts/install-peers installs it)");
+    let (pc, mut events, dc, mut dc_events, _) =
+        connect(Default::default(), namespace_settings(), &chromium).await;
+    echo(&dc, &mut dc_events, "before").await;
+    let ufrag = |d: &SessionDescription| {
+        d.sdp
+            .lines()
+            .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+            .map(str::to_string)
+            .expect("a ufrag")
+    };
+    let old_local = ufrag(&pc.local_description().unwrap());
+    let old_remote = ufrag(&pc.remote_description().unwrap());
+    assert_eq!(pc.ice_generations(), Some((0, Some(0))));
+
+    pc.restart_ice().unwrap();
+    let offer = pc.create_offer(Default::default()).await.unwrap();
+    pc.set_local_description(Some(offer.clone())).await.unwrap();
+    chromium.send(serde_json::to_value(&offer).unwrap());
+    let mut seen = Seen::default();
+    signal_until(&pc, &mut events, &chromium, None, &mut seen, |_, _| {
+        pc.ice_generations() == Some((1, Some(1)))
+    })
+    .await;
+    let new_local = ufrag(&pc.local_description().unwrap());
+    let new_remote = ufrag(&pc.remote_description().unwrap());
+    assert_ne!(new_local, old_local);
+    assert_ne!(new_remote, old_remote);
+    assert_eq!(pc.connection_state(), PeerConnectionState::Connected);
+    echo(&dc, &mut dc_events, "after").await;
+    chromium.finish();
+    let report = chromium.report(DEFAULT_TIMEOUT).await.unwrap();
+    assert_eq!(report["iceUfrag"], json!(new_remote));
+    assert_eq!(report["received"]["chat"], json!(["before", "after"]));
+    assert_eq!(report["connectionState"], json!("connected"));
+    pc.close();
+}
+
+/// A Chromium that vanishes (its process group killed) is reported
+/// disconnected, then failed (with short timeouts set for the test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vanished_chromium_is_disconnected_then_failed() {
+    testkit::isolate!();
+    let chromium =
+        BrowserPeer::launch(Browser::Chromium, json!({"role": "answerer", "echo": true}))
+            .await
+            .expect("Chromium starts (scripts/install-peers installs it)");
+    let settings = Settings {
+        ice_disconnected_timeout: Some(Duration::from_secs(2)),
+        ice_failed_timeout: Some(Duration::from_secs(6)),
+        ..namespace_settings()
+    };
+    let (pc, mut events, dc, mut dc_events, _) =
+        connect(Default::default(), settings, &chromium).await;
+    echo(&dc, &mut dc_events, "hello").await;
+    let pid = chromium.process().pid();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let mut states = Vec::new();
+    let mut ice_states = Vec::new();
+    timeout(LIMIT, async {
+        loop {
+            match events.recv().await.expect("events") {
+                Event::ConnectionStateChange(s) => {
+                    states.push(s);
+                    if s == PeerConnectionState::Failed {
+                        return;
+                    }
+                }
+                Event::IceConnectionStateChange(s) => ice_states.push(s),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no failed state; saw {states:?}"));
+    assert_eq!(
+        states,
+        vec![
+            PeerConnectionState::Disconnected,
+            PeerConnectionState::Failed
+        ]
+    );
+    assert_eq!(
+        ice_states,
+        vec![
+            rtcpeer::IceConnectionState::Disconnected,
+            rtcpeer::IceConnectionState::Failed
+        ]
+    );
+    assert_eq!(pc.connection_state(), PeerConnectionState::Failed);
+    pc.close();
+}
+
+/// A UDP forwarder in front of a STUN server: requests leave from a socket
+/// of its own, so the server sees another address than our host socket (a
+/// NAT, for the mapping's sake; the namespace has no kernel NAT).
+async fn stun_forwarder(server: SocketAddr) -> SocketAddr {
+    let front = Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let back = Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let addr = front.local_addr().unwrap();
+    let client = Arc::new(std::sync::Mutex::new(None::<SocketAddr>));
+    let (f, b, c) = (front.clone(), back.clone(), client.clone());
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 2048];
+        while let Ok((n, from)) = f.recv_from(&mut buf).await {
+            *c.lock().unwrap() = Some(from);
+            let _ = b.send_to(&buf[..n], server).await;
+        }
+    });
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 2048];
+        while let Ok((n, _)) = back.recv_from(&mut buf).await {
+            let to = *client.lock().unwrap();
+            if let Some(to) = to {
+                let _ = front.send_to(&buf[..n], to).await;
+            }
+        }
+    });
+    addr
+}
+
+/// A server-reflexive candidate from coturn's STUN (through a forwarder, so
+/// that the mapped address differs from the host one): signaled with the
+/// host socket as its related address, and the connection with Chromium
+/// still comes up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn srflx_from_coturn_stun_with_chromium() {
+    testkit::isolate!();
+    let turn = TurnServer::start().await.expect("coturn starts");
+    let stun = stun_forwarder(format!("127.0.0.1:{}", turn.port()).parse().unwrap()).await;
+    let chromium =
+        BrowserPeer::launch(Browser::Chromium, json!({"role": "answerer", "echo": true}))
+            .await
+            .expect("Chromium starts (scripts/install-peers installs it)");
+    let config = Configuration {
+        ice_servers: vec![IceServer::stun(format!("stun:{stun}"))],
+        ..Default::default()
+    };
+    let settings = Settings {
+        interfaces: InterfaceFilter::LoopbackOnly,
+        ..namespace_settings()
+    };
+    let (pc, _events, dc, mut dc_events, seen) = connect(config, settings, &chromium).await;
+    echo(&dc, &mut dc_events, "reflexive").await;
+    let srflx: Vec<&String> = seen
+        .local_candidates
+        .iter()
+        .filter(|c| c.contains(" typ srflx "))
+        .collect();
+    assert_eq!(srflx.len(), 1, "{:?}", seen.local_candidates);
+    let (local, _) = pc.ice_candidates();
+    let host = local
+        .iter()
+        .find(|c| c.kind == CandidateKind::Host)
+        .expect("a host candidate");
+    let reflexive = local
+        .iter()
+        .find(|c| c.kind == CandidateKind::ServerReflexive)
+        .expect("the srflx candidate");
+    assert_eq!(reflexive.related, Some(host.address));
+    assert_ne!(reflexive.address, host.address);
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    chromium.finish();
+    let report = chromium.report(DEFAULT_TIMEOUT).await.unwrap();
+    assert_eq!(report["received"]["chat"][0], json!("reflexive"));
     pc.close();
 }

@@ -37,6 +37,20 @@ fn connection_state_follows_the_w3c_table() {
         connection_state(I::Failed, DtlsState::New),
         PeerConnectionState::Failed
     );
+    // The peer's close_notify leaves DTLS closed: still connected by the
+    // table (connected/completed/closed ICE, connected/closed DTLS).
+    assert_eq!(
+        connection_state(I::Connected, DtlsState::Closed),
+        PeerConnectionState::Connected
+    );
+    assert_eq!(
+        connection_state(I::Checking, DtlsState::Closed),
+        PeerConnectionState::Connecting
+    );
+    assert_eq!(
+        connection_state(I::Closed, DtlsState::Closed),
+        PeerConnectionState::Closed
+    );
 }
 
 #[test]
