@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rtcpeer_rtp::codec::Codec as RtpCodec;
 use rtcpeer_rtp::jitter::JitterConfig;
 use rtcpeer_rtp::packet::Extensions;
-use rtcpeer_rtp::rtcp::{self, RtcpPacket};
+use rtcpeer_rtp::rtcp::{self, RtcpPacket, TwccBuilder};
 use rtcpeer_rtp::stats::{InboundRtpStats, OutboundRtpStats};
 use rtcpeer_rtp::stream::{InboundConfig, InboundStream, OutboundConfig, OutboundStream};
 use rtcpeer_rtp::RtpPacket;
@@ -33,6 +33,11 @@ use crate::error::Error;
 use crate::transceiver::{Transceiver, TransceiverId};
 
 const MID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
+const TWCC_URI: &str = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+/// Interval of our transport-wide CC feedback while packets arrive.
+const TWCC_INTERVAL: Duration = Duration::from_millis(50);
+/// Packets one transport-wide CC feedback describes at most (fits a datagram).
+const TWCC_MAX_PER_PACKET: usize = 300;
 /// Largest RTP payload we packetize (fits a 1200-byte datagram with header,
 /// extensions and the SRTP tag).
 const MAX_PAYLOAD: usize = 1_100;
@@ -168,6 +173,39 @@ pub struct MediaEngine {
     counters: MediaCounters,
     loss: Option<(u32, u64)>,
     playouts: HashMap<TransceiverId, DtmfPlayout>,
+    twcc: Twcc,
+}
+
+/// Transport-wide CC feedback about the packets we receive (one sequence
+/// space for the whole BUNDLE transport).
+#[derive(Debug, Default)]
+struct Twcc {
+    /// The negotiated extension id.
+    ext: Option<u8>,
+    builder: TwccBuilder,
+    /// Zero of the arrival clock.
+    epoch: Option<Instant>,
+    /// SSRC of the last packet recorded (the feedback's media SSRC).
+    media_ssrc: u32,
+    /// When feedback is next due (`None`: nothing recorded since the last).
+    next: Option<Instant>,
+}
+
+impl Twcc {
+    fn record(&mut self, now: Instant, p: &RtpPacket<'_>) {
+        let Some(seq) = self
+            .ext
+            .and_then(|id| p.extension(id))
+            .and_then(rtcpeer_rtp::extension::decode_transport_cc)
+        else {
+            return;
+        };
+        let epoch = *self.epoch.get_or_insert(now);
+        let us = now.saturating_duration_since(epoch).as_micros() as i64;
+        self.builder.record(seq, us);
+        self.media_ssrc = p.ssrc();
+        self.next.get_or_insert(now + TWCC_INTERVAL);
+    }
 }
 
 impl MediaEngine {
@@ -187,6 +225,7 @@ impl MediaEngine {
             counters: MediaCounters::default(),
             loss: None,
             playouts: HashMap::new(),
+            twcc: Twcc::default(),
         }
     }
 
@@ -215,6 +254,13 @@ impl MediaEngine {
                 if let Some(r) = new_receiver(t) {
                     self.receivers.push(r);
                 }
+            }
+            if self.twcc.ext.is_none() {
+                self.twcc.ext = t
+                    .negotiated_extensions
+                    .iter()
+                    .find(|e| e.uri == TWCC_URI)
+                    .and_then(|e| u8::try_from(e.id).ok());
             }
             if self.mid_ext.is_none() {
                 self.mid_ext = t
@@ -438,6 +484,8 @@ impl MediaEngine {
         let idx = match self.route(&p) {
             Some(i) => i,
             None => {
+                // Still an arrival for the sender's bandwidth estimate.
+                self.twcc.record(now, &p);
                 self.counters.rtp_unrouted += 1;
                 return;
             }
@@ -454,6 +502,7 @@ impl MediaEngine {
                 return;
             }
         }
+        self.twcc.record(now, &p);
         self.ssrcs.entry(ssrc).or_insert(r.id);
         self.events.push_back(MediaEvent::Rtp {
             transceiver: r.id,
@@ -643,6 +692,25 @@ impl MediaEngine {
             }
         }
         self.run_playouts(now);
+        if self.twcc.next.is_some_and(|t| t <= now) {
+            self.twcc.next = None;
+            let fbs =
+                self.twcc
+                    .builder
+                    .build(self.rtcp_ssrc, self.twcc.media_ssrc, TWCC_MAX_PER_PACKET);
+            for fb in fbs {
+                let pkts = [
+                    RtcpPacket::ReceiverReport(rtcp::ReceiverReport {
+                        ssrc: self.rtcp_ssrc,
+                        ..Default::default()
+                    }),
+                    RtcpPacket::TransportCc(fb),
+                ];
+                if let Ok(b) = rtcp::to_bytes(&pkts) {
+                    self.out_rtcp.push_back(b);
+                }
+            }
+        }
         if self.next_report.is_some_and(|t| t <= now) {
             self.next_report = Some(now + REPORT_INTERVAL);
             self.report(now);
@@ -688,6 +756,7 @@ impl MediaEngine {
             .iter()
             .filter_map(|r| r.stream.as_ref().and_then(|s| s.poll_timeout()))
             .chain(self.playouts.values().filter_map(|p| p.poll_timeout()))
+            .chain(self.twcc.next)
             .chain(self.next_report)
             .min()
     }

@@ -722,3 +722,61 @@ async fn chromium_dtmf_both_ways() {
     let report = page.report(DEFAULT_TIMEOUT).await.unwrap();
     assert_eq!(report["toneChanges"], json!(["1", "2", "3", "4", "#", ""]));
 }
+
+/// `availableOutgoingBitrate` of the page's selected candidate pair.
+fn available_outgoing_bitrate(stats: &Value) -> Option<f64> {
+    let obj = stats.as_object()?;
+    let pair = obj
+        .values()
+        .find(|s| s["type"] == "transport")
+        .and_then(|t| t["selectedCandidatePairId"].as_str())
+        .and_then(|id| obj.get(id))?;
+    pair["availableOutgoingBitrate"].as_f64()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_bandwidth_estimate_rises_with_our_transport_cc_feedback() {
+    testkit::isolate!();
+    let page = BrowserPeer::launch(
+        Browser::Chromium,
+        json!({"role": "answerer", "media": {
+            "video": {"width": {"exact": 320}, "height": {"exact": 240}, "frameRate": 30},
+        }}),
+    )
+    .await
+    .expect("Chromium starts (scripts/install-peers installs it)");
+    let pc = PeerConnection::with_settings(Default::default(), namespace_settings()).unwrap();
+    pc.add_transceiver_with_kind(
+        MediaKind::Video,
+        rtcpeer::TransceiverInit {
+            direction: Some(rtcpeer::Direction::RecvOnly),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let tracks = negotiate(&pc, &page, 1).await;
+    let rx = tracks[0].receiver.clone();
+    let reader = tokio::spawn(async move { while rx.read_frame().await.is_some() {} });
+    let start = available_outgoing_bitrate(&page_stats(&page).await);
+    // Chromium starts its estimate at 300 kbps; only feedback about its
+    // packets' arrival (its probes included) lets the estimate grow.
+    let mut now = start;
+    let grown = timeout(Duration::from_secs(15), async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            now = available_outgoing_bitrate(&page_stats(&page).await);
+            if now.is_some_and(|b| b > 600_000.0) {
+                break;
+            }
+        }
+    })
+    .await;
+    let feedback = pc.media_counters();
+    eprintln!("availableOutgoingBitrate: {start:?} at first, then {now:?}; {feedback:?}");
+    pc.close();
+    reader.await.unwrap();
+    page.finish();
+    let _ = page.report(DEFAULT_TIMEOUT).await;
+    assert!(start.is_some_and(|b| b <= 600_000.0), "{start:?}");
+    assert!(grown.is_ok(), "the estimate stayed at {now:?}");
+}
