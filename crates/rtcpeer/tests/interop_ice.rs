@@ -43,6 +43,8 @@ struct Seen {
     errors: Vec<rtcpeer::IceCandidateError>,
     /// `connectionState` changes.
     states: Vec<PeerConnectionState>,
+    /// Channels the page opened (`datachannel` events).
+    channels: Vec<DataChannel>,
 }
 
 /// Forwards signaling both ways (our events to the page, the page's
@@ -69,6 +71,7 @@ async fn signal_until(
                         Event::IceCandidate(None) => page.send(json!({"candidate": ""})),
                         Event::IceCandidateError(e) => seen.errors.push(e),
                         Event::ConnectionStateChange(s) => seen.states.push(s),
+                        Event::DataChannel(dc) => seen.channels.push(dc),
                         _ => {}
                     }
                     if done(seen, None) {
@@ -79,7 +82,13 @@ async fn signal_until(
                     let m: Value = m.expect("the page signals");
                     if m.get("type").is_some() {
                         let d: SessionDescription = serde_json::from_value(m).unwrap();
+                        let offer = d.sdp_type == rtcpeer::SdpType::Offer;
                         pc.set_remote_description(d).await.unwrap();
+                        if offer {
+                            let answer = pc.create_answer(Default::default()).await.unwrap();
+                            pc.set_local_description(Some(answer.clone())).await.unwrap();
+                            page.send(serde_json::to_value(&answer).unwrap());
+                        }
                     } else if let Some(c) = m.get("candidate").and_then(Value::as_str) {
                         if c.is_empty() {
                             pc.add_ice_candidate(None).await.unwrap();
@@ -461,5 +470,51 @@ async fn srflx_from_coturn_stun_with_chromium() {
     chromium.finish();
     let report = chromium.report(DEFAULT_TIMEOUT).await.unwrap();
     assert_eq!(report["received"]["chat"][0], json!("reflexive"));
+    pc.close();
+}
+
+/// Chromium offers, then restarts ICE (`restartIce()` and a new offer): we
+/// see the remote ufrag change, answer with new credentials of our own, and
+/// a pair of the new generation is selected; the channel keeps echoing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_restarts_ice_and_we_follow() {
+    testkit::isolate!();
+    let chromium = BrowserPeer::launch(Browser::Chromium, json!({"role": "offerer", "echo": true}))
+        .await
+        .expect("Chromium starts (scripts/install-peers installs it)");
+    let pc = PeerConnection::with_settings(Default::default(), namespace_settings()).unwrap();
+    let mut events = pc.events();
+    let mut seen = Seen::default();
+    signal_until(&pc, &mut events, &chromium, None, &mut seen, |seen, _| {
+        !seen.channels.is_empty()
+    })
+    .await;
+    let dc = seen.channels[0].clone();
+    let mut dc_events = dc.events();
+    echo(&dc, &mut dc_events, "before").await;
+    let ufrag = |d: &SessionDescription| {
+        d.sdp
+            .lines()
+            .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+            .map(str::to_string)
+            .expect("a ufrag")
+    };
+    let old_local = ufrag(&pc.local_description().unwrap());
+    let old_remote = ufrag(&pc.remote_description().unwrap());
+    assert_eq!(pc.ice_generations(), Some((0, Some(0))));
+
+    chromium.send(json!({"restartIce": true}));
+    signal_until(&pc, &mut events, &chromium, None, &mut seen, |_, _| {
+        pc.ice_generations() == Some((1, Some(1)))
+    })
+    .await;
+    assert_ne!(ufrag(&pc.remote_description().unwrap()), old_remote);
+    assert_ne!(ufrag(&pc.local_description().unwrap()), old_local);
+    assert_eq!(pc.connection_state(), PeerConnectionState::Connected);
+    echo(&dc, &mut dc_events, "after").await;
+    chromium.finish();
+    let report = chromium.report(DEFAULT_TIMEOUT).await.unwrap();
+    assert_eq!(report["restarts"], json!(1));
+    assert_eq!(report["received"]["chat"], json!(["before", "after"]));
     pc.close();
 }
