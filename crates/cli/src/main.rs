@@ -98,6 +98,11 @@ enum Command {
         /// Seconds each step may take.
         #[arg(long, default_value_t = 20)]
         timeout: u64,
+        /// Test 2: a VP8 IVF file whose frames are sent (looping) and must
+        /// come back (e.g. `ffmpeg -f lavfi -i testsrc=size=320x240:rate=30
+        /// -t 1 -c:v libvpx video.ivf`).
+        #[arg(long)]
+        video: Option<PathBuf>,
     },
     /// Sends FILE to a `rtcpeer receive` peer: prints an offer token to paste
     /// there and reads its answer token from stdin; the SHA-256 is checked
@@ -137,10 +142,19 @@ async fn run(command: Command) -> common::CliResult<()> {
             test,
             interfaces,
             timeout,
+            video,
         } => {
             let settings = common::parse_interfaces(&interfaces)?;
             let limit = Duration::from_secs(timeout);
-            echo_client::run(&server, test, settings, Default::default(), limit).await?;
+            echo_client::run(
+                &server,
+                test,
+                video.as_deref(),
+                settings,
+                Default::default(),
+                limit,
+            )
+            .await?;
             println!("test {test} passed");
             Ok(())
         }

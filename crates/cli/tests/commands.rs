@@ -57,15 +57,35 @@ async fn echo_client_passes_against_our_echo_server() {
     )
     .await;
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
-    // Media echo is refused clearly until media exists.
+    // Media echo needs frames to send.
     let (code, _, err) = run(&["echo-client", "--server", &url, "--test", "2"], LIMIT).await;
     assert_eq!(code, 1);
-    assert!(err.contains("not supported yet"), "{err}");
-    // Three clients connected, each freed once it left; two (test 1) echoed
-    // a text and a binary message each.
-    let stats = server.wait_all_closed(3, Duration::from_secs(30)).await;
-    assert_eq!(stats["offers"], 3, "{stats}");
+    assert!(err.contains("needs --video"), "{err}");
+    // With 1 s of VP8 made here, 30 frames come back, each one we sent.
+    let dir = tempfile::tempdir().unwrap();
+    let video = common::vp8_ivf(dir.path());
+    let args = [
+        "echo-client",
+        "--server",
+        &url,
+        "--test",
+        "2",
+        "--video",
+        &video,
+    ];
+    let (code, out, err) = run(&args, LIMIT).await;
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("media echo: 30 video frames came back (30 identical"),
+        "{out}"
+    );
+    assert!(out.contains("test 2 passed"), "{out}");
+    // Four clients connected, each freed once it left; two (test 1) echoed
+    // a text and a binary message each, one (test 2) had its video reflected.
+    let stats = server.wait_all_closed(4, Duration::from_secs(30)).await;
+    assert_eq!(stats["offers"], 4, "{stats}");
     assert_eq!(stats["echoed"], 4, "{stats}");
+    assert!(stats["reflected"].as_u64().unwrap() >= 30, "{stats}");
     server.stop().await;
 }
 

@@ -197,13 +197,31 @@ async fn our_echo_client_passes_against_aiortc_echo_server() {
     let (aiortc, url) = AiortcPeer::echo_server()
         .await
         .expect("aiortc runs (scripts/install-peers installs it)");
-    for test in ["0", "1"] {
-        let (code, out, err) = run(&["echo-client", "--server", &url, "--test", test], LIMIT).await;
+    let dir = tempfile::tempdir().unwrap();
+    let video = common::vp8_ivf(dir.path());
+    for test in ["0", "1", "2"] {
+        let args = [
+            "echo-client",
+            "--server",
+            &url,
+            "--test",
+            test,
+            "--video",
+            &video,
+        ];
+        let (code, out, err) = run(&args, LIMIT).await;
         assert_eq!(code, 0, "test {test}\nstdout:\n{out}\nstderr:\n{err}");
         assert!(out.contains(&format!("test {test} passed")), "{out}");
+        if test == "2" {
+            // aiortc decodes and re-encodes: frames come back, not ours.
+            assert!(
+                out.contains("media echo: 30 video frames came back"),
+                "{out}"
+            );
+        }
     }
     aiortc.finish().await.unwrap();
     let report = aiortc.wait_result(LIMIT).await.unwrap();
-    assert_eq!(report["offers"], 2, "{report}");
+    assert_eq!(report["offers"], 3, "{report}");
     assert_eq!(report["echoed"], 2, "text and binary of test 1: {report}");
 }

@@ -140,3 +140,33 @@ pub async fn request(method: &str, url: &str, body: &str) -> (u16, String) {
         .expect("a status");
     (status, body.to_string())
 }
+
+/// Makes `dir/video.ivf`: 1 s of ffmpeg's testsrc in VP8 (320x240, 30 fps).
+pub fn vp8_ivf(dir: &std::path::Path) -> String {
+    let video = dir.join("video.ivf");
+    let made = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=30",
+        ])
+        .args([
+            "-t",
+            "1",
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-g",
+            "30",
+        ])
+        .arg(&video)
+        .status()
+        .expect("ffmpeg runs (scripts/install-peers installs it)");
+    assert!(made.success(), "ffmpeg made {video:?}");
+    video.to_str().unwrap().to_string()
+}
