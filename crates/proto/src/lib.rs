@@ -33,7 +33,7 @@ pub use peer::{
     AnswerOptions, DtlsRole, Event, OfferOptions, PeerConnection, PeerIdentity, TrackOrKind,
     TransceiverInit, TransportParameters, MAX_MESSAGE_SIZE,
 };
-pub use transceiver::{Encoding, Track, Transceiver, TransceiverId};
+pub use transceiver::{Encoding, SendParameters, Track, Transceiver, TransceiverId};
 pub use transport::CandidateError as IceCandidateError;
 
 /// The sans-IO ICE agent the transport runs (its configuration, candidate

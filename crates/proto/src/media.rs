@@ -138,6 +138,8 @@ struct SendState {
     anchor: Option<(Instant, u32)>,
     /// RTP timestamp of the tone being sent.
     dtmf_timestamp: u32,
+    /// `encodings[0].active`: when false, nothing is sent.
+    active: bool,
 }
 
 #[derive(Debug)]
@@ -244,6 +246,11 @@ impl MediaEngine {
         });
         self.receivers
             .retain(|r| transceivers.iter().any(|t| t.id == r.id && receives(t)));
+        for s in self.senders.iter_mut() {
+            if let Some(t) = transceivers.iter().find(|t| t.id == s.id) {
+                s.active = t.sender.encodings.first().is_some_and(|e| e.active);
+            }
+        }
         for t in transceivers {
             if sends(t) && !self.senders.iter().any(|s| s.id == t.id) {
                 if let Some(s) = new_sender(t) {
@@ -295,6 +302,10 @@ impl MediaEngine {
         s.anchor = Some((now, ts));
         let ticks = sample.duration.as_secs_f64() * s.clock_rate as f64;
         s.timestamp = s.timestamp.wrapping_add(ticks.round() as u32);
+        if !s.active {
+            // An inactive encoding sends nothing; its clock runs on.
+            return false;
+        }
         match s
             .stream
             .send_frame(now, &sample.data, ts, keyframe, &s.extensions)
@@ -311,7 +322,7 @@ impl MediaEngine {
     /// Sends a ready RTP packet on the transceiver's sender: its SSRC and
     /// payload type are replaced with the negotiated ones, the rest is kept.
     pub fn send_rtp(&mut self, id: TransceiverId, packet: &[u8]) -> bool {
-        let Some(s) = self.senders.iter().find(|s| s.id == id) else {
+        let Some(s) = self.senders.iter().find(|s| s.id == id && s.active) else {
             return false;
         };
         if RtpPacket::parse(packet).is_err() {
@@ -400,7 +411,9 @@ impl MediaEngine {
                         }
                         let payload = crate::dtmf::rescale(payload, clock);
                         let ev = rtcpeer_rtp::codec::dtmf::DtmfEvent::parse(&payload);
-                        if let Ok(pkt) = s.stream.send_payload(
+                        if !s.active {
+                            // An inactive encoding sends nothing, tones neither.
+                        } else if let Ok(pkt) = s.stream.send_payload(
                             now,
                             pt,
                             start,
@@ -852,6 +865,7 @@ fn new_sender(t: &Transceiver) -> Option<SendState> {
         dtmf,
         anchor: None,
         dtmf_timestamp: 0,
+        active: enc.active,
     })
 }
 

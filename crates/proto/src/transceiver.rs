@@ -111,6 +111,23 @@ pub struct Sender {
     pub encodings: Vec<Encoding>,
     /// The CNAME announced for our SSRCs.
     pub cname: String,
+    /// `transactionId` of the last `getParameters()` (`[[LastReturnedParameters]]`).
+    pub last_transaction_id: Option<String>,
+}
+
+/// `RTCRtpSendParameters`: what `getParameters()` returns and
+/// `setParameters()` takes. Only the encodings' `active`, `maxBitrate`,
+/// `maxFramerate` and `scaleResolutionDownBy` may change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendParameters {
+    /// `transactionId`: must be the one of the last `getParameters()`.
+    pub transaction_id: String,
+    /// `encodings`.
+    pub encodings: Vec<Encoding>,
+    /// `codecs` (read-only): the negotiated ones.
+    pub codecs: Vec<crate::codecs::Codec>,
+    /// `headerExtensions` (read-only): the negotiated ones.
+    pub header_extensions: Vec<crate::codecs::HeaderExtension>,
 }
 
 /// `RTCRtpReceiver` state.

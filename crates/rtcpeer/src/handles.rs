@@ -332,6 +332,27 @@ impl RtpSender {
             .unwrap_or_default()
     }
 
+    /// `getParameters()`: the encodings, negotiated codecs and header
+    /// extensions, with a fresh `transactionId` for [`Self::set_parameters`].
+    pub fn get_parameters(&self) -> Result<rtcpeer_proto::SendParameters> {
+        self.pc.core().get_send_parameters(self.id)
+    }
+
+    /// `setParameters(parameters)`: takes what [`Self::get_parameters`]
+    /// returned, with changed encoding fields (`active`, `max_bitrate`,
+    /// `max_framerate`, `scale_resolution_down_by`). An encoding made
+    /// inactive sends no packets from now on ([`Self::write_sample`] returns
+    /// `false`) until made active again. We do not encode, so `max_bitrate`
+    /// and the others are kept for the application that feeds the sender.
+    /// Errors as the W3C says: `InvalidStateError` without a prior
+    /// `get_parameters`, `InvalidModificationError` for another
+    /// `transactionId` or changed encodings, codecs or header extensions,
+    /// `RangeError` for bad values.
+    pub async fn set_parameters(&self, parameters: rtcpeer_proto::SendParameters) -> Result<()> {
+        self.pc
+            .mutate(|c| c.set_send_parameters(self.id, parameters))
+    }
+
     /// Sends one encoded frame on this sender (see
     /// [`MediaStreamTrack::write_sample`]). `false` when it does not send now.
     pub fn write_sample(&self, sample: &Sample) -> bool {

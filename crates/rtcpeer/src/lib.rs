@@ -55,5 +55,6 @@ pub use rtcpeer_proto::{
     AnswerOptions, BundlePolicy, Configuration, Direction, Encoding, Error, ErrorDetail, ErrorKind,
     IceCandidateError, IceCandidateInit, IceConnectionState, IceGatheringState, IceServer,
     IceTransportPolicy, MediaKind, OfferOptions, PeerConnectionState, PeerIdentity, Result,
-    RtcpMuxPolicy, SdpType, SessionDescription, SignalingState, TransceiverInit,
+    RtcpMuxPolicy, SdpType, SendParameters as RtpSendParameters, SessionDescription,
+    SignalingState, TransceiverInit,
 };

@@ -265,3 +265,73 @@ async fn dtmf_tones_cross_as_telephone_events() {
     assert_eq!(inb.packets_lost, 0);
     assert_eq!(b.media_counters(), Default::default());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_parameters_inactive_encoding_stops_sending() {
+    use rtcpeer::ErrorKind;
+
+    let (a, b) = (loopback_pc(), loopback_pc());
+    let video = MediaStreamTrack::new(MediaKind::Video);
+    let sender = a.add_track(&video, &[]).unwrap();
+    let tracks = connect(&a, &b, 1).await;
+    let rx = &tracks[0].receiver;
+    let got = send_and_receive(&video, rx, 10, 1_000).await;
+    assert_eq!(got.len(), 10);
+
+    // W3C checks: getParameters first (once per setParameters), its
+    // transactionId, the same encodings.
+    let fresh = sender.get_parameters().unwrap();
+    let e = sender.set_parameters(fresh.clone()).await;
+    assert!(e.is_ok(), "{e:?}");
+    let e = sender.set_parameters(fresh).await;
+    assert_eq!(e.unwrap_err().kind(), ErrorKind::InvalidStateError);
+    let stale = sender.get_parameters().unwrap();
+    let mut p = sender.get_parameters().unwrap();
+    assert_ne!(stale.transaction_id, p.transaction_id);
+    assert_eq!(
+        sender.set_parameters(stale).await.unwrap_err().kind(),
+        ErrorKind::InvalidModificationError
+    );
+    let mut more = sender.get_parameters().unwrap();
+    more.encodings.push(more.encodings[0].clone());
+    assert_eq!(
+        sender.set_parameters(more).await.unwrap_err().kind(),
+        ErrorKind::InvalidModificationError
+    );
+
+    // Inactive: nothing goes out; maxBitrate is kept.
+    p = sender.get_parameters().unwrap();
+    p.encodings[0].active = false;
+    p.encodings[0].max_bitrate = Some(250_000);
+    sender.set_parameters(p).await.unwrap();
+    let sent = sender.stats().unwrap().packets_sent;
+    for n in 10..20 {
+        assert_eq!(
+            video.write_sample(&Sample {
+                data: vp8_frame(n, 1_000),
+                duration: Duration::from_millis(33),
+            }),
+            0,
+            "an inactive sender takes no frame"
+        );
+    }
+    assert_eq!(sender.stats().unwrap().packets_sent, sent);
+    let p = sender.get_parameters().unwrap();
+    assert!(!p.encodings[0].active);
+    assert_eq!(p.encodings[0].max_bitrate, Some(250_000));
+
+    // Active again: the next frame that arrives is the first one written after.
+    let mut p = p;
+    p.encodings[0].active = true;
+    sender.set_parameters(p).await.unwrap();
+    assert_eq!(
+        video.write_sample(&Sample {
+            data: vp8_frame(20, 1_000),
+            duration: Duration::from_millis(33),
+        }),
+        1
+    );
+    let f = timeout(LIMIT, rx.read_frame()).await.unwrap().unwrap();
+    assert_eq!(f.data, vp8_frame(20, 1_000), "frames 10..20 were not sent");
+    assert!(sender.stats().unwrap().packets_sent > sent);
+}

@@ -2,6 +2,7 @@
 //! (webrtc-pc §5.1–5.4).
 
 use super::*;
+use crate::transceiver::SendParameters;
 
 impl PeerConnection {
     /// `addTrack(track, ...streams)`: reuses a transceiver that has never sent
@@ -163,6 +164,63 @@ impl PeerConnection {
         }
         t.sender.streams = streams;
         self.update_negotiation_needed();
+        Ok(())
+    }
+
+    /// `sender.getParameters()`: a new `transactionId` each time.
+    pub fn get_send_parameters(&mut self, id: TransceiverId) -> Result<SendParameters> {
+        let t = self.transceiver_mut(id)?;
+        let transaction_id = format!("{:016x}", random_u64());
+        t.sender.last_transaction_id = Some(transaction_id.clone());
+        Ok(SendParameters {
+            transaction_id,
+            encodings: t.sender.encodings.clone(),
+            codecs: t.negotiated_codecs.clone(),
+            header_extensions: t.negotiated_extensions.clone(),
+        })
+    }
+
+    /// `sender.setParameters(parameters)` (webrtc-pc §5.2): only after
+    /// `getParameters()` with its `transactionId` (else
+    /// `InvalidStateError` / `InvalidModificationError`), with the same
+    /// encodings (count, rid, SSRCs), codecs and header extensions (else
+    /// `InvalidModificationError`); `RangeError` for a bad
+    /// `scaleResolutionDownBy`/`maxFramerate`. `active: false` stops the
+    /// encoding's packets at once; `maxBitrate` is kept for the application
+    /// (we do not encode).
+    pub fn set_send_parameters(&mut self, id: TransceiverId, p: SendParameters) -> Result<()> {
+        self.check_open()?;
+        let t = self.transceiver_mut(id)?;
+        if t.stopping || t.stopped {
+            return Err(Error::invalid_state("the transceiver is stopped"));
+        }
+        let Some(last) = t.sender.last_transaction_id.clone() else {
+            return Err(Error::invalid_state("call getParameters() first"));
+        };
+        if p.transaction_id != last {
+            return Err(Error::invalid_modification(
+                "transactionId is not the one of the last getParameters()",
+            ));
+        }
+        let same_layout = p.encodings.len() == t.sender.encodings.len()
+            && p.encodings
+                .iter()
+                .zip(&t.sender.encodings)
+                .all(|(a, b)| a.rid == b.rid && a.ssrc == b.ssrc && a.rtx_ssrc == b.rtx_ssrc);
+        if !same_layout {
+            return Err(Error::invalid_modification(
+                "encodings cannot be added, removed or renamed",
+            ));
+        }
+        if p.codecs != t.negotiated_codecs || p.header_extensions != t.negotiated_extensions {
+            return Err(Error::invalid_modification(
+                "codecs and headerExtensions are read-only",
+            ));
+        }
+        crate::transceiver::validate_send_encodings(t.kind, &p.encodings)?;
+        t.sender.encodings = p.encodings;
+        t.sender.last_transaction_id = None;
+        self.media.update(&self.transceivers);
         Ok(())
     }
 

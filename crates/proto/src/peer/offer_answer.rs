@@ -511,6 +511,7 @@ impl PeerConnection {
                 streams,
                 encodings,
                 cname: self.cname.clone(),
+                last_transaction_id: None,
             },
             receiver: Receiver {
                 track: receiver_track,
