@@ -23,8 +23,9 @@ static NEXT_TRACK: AtomicU64 = AtomicU64::new(1);
 /// A local track is fed encoded frames with [`MediaStreamTrack::write_sample`]
 /// (or ready RTP packets with [`MediaStreamTrack::write_rtp`]); they go out on
 /// every sender of a connection it was added to that sends it now. A remote
-/// track's media is read from its receiver ([`RtpReceiver::read_frame`],
-/// [`RtpReceiver::read_rtp`]), given with the `track` event.
+/// track (the `track` event's, or [`RtpReceiver::track`]) is read with
+/// [`MediaStreamTrack::read_frame`], [`MediaStreamTrack::read_rtp`] and
+/// [`MediaStreamTrack::dtmf_events`], the same as on its receiver.
 #[derive(Debug, Clone)]
 pub struct MediaStreamTrack {
     id: String,
@@ -33,6 +34,8 @@ pub struct MediaStreamTrack {
     /// The connections the track was given to (addTrack, addTransceiver,
     /// replaceTrack); which sender sends it is the core's business.
     pcs: Arc<Mutex<Vec<Weak<Shared>>>>,
+    /// The receiver of a remote track.
+    remote: Option<RtpReceiver>,
 }
 
 impl PartialEq for MediaStreamTrack {
@@ -54,6 +57,7 @@ impl MediaStreamTrack {
             kind,
             label: format!("{kind} {n}"),
             pcs: Arc::default(),
+            remote: None,
         }
     }
 
@@ -65,6 +69,7 @@ impl MediaStreamTrack {
             id,
             kind,
             pcs: Arc::default(),
+            remote: None,
         }
     }
 
@@ -81,6 +86,29 @@ impl MediaStreamTrack {
     /// `label`.
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// Whether this is a remote track (one that a receiver produces).
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// A remote track's next frame ([`RtpReceiver::read_frame`]); `None` at
+    /// once for a local track, and once the connection is gone.
+    pub async fn read_frame(&self) -> Option<Frame> {
+        self.remote.as_ref()?.read_frame().await
+    }
+
+    /// A remote track's next RTP packet ([`RtpReceiver::read_rtp`]); `None`
+    /// at once for a local track, and once the connection is gone.
+    pub async fn read_rtp(&self) -> Option<Vec<u8>> {
+        self.remote.as_ref()?.read_rtp().await
+    }
+
+    /// The DTMF tones received on a remote audio track
+    /// ([`RtpReceiver::dtmf_events`]); `None` for a local track.
+    pub fn dtmf_events(&self) -> Option<crate::TransportEventStream<crate::dtmf::DtmfTone>> {
+        self.remote.as_ref().map(RtpReceiver::dtmf_events)
     }
 
     /// Sends one encoded frame (VP8, VP9, AV1 frames; H264 in Annex B; one
@@ -468,7 +496,10 @@ impl RtpReceiver {
     pub fn track(&self) -> MediaStreamTrack {
         let core = self.pc.core();
         core.transceiver(self.id)
-            .map(|t| MediaStreamTrack::from_core(&t.receiver.track))
+            .map(|t| MediaStreamTrack {
+                remote: Some(self.clone()),
+                ..MediaStreamTrack::from_core(&t.receiver.track)
+            })
             .unwrap_or_else(|| MediaStreamTrack::with_id(MediaKind::Audio, "ended"))
     }
 }

@@ -331,7 +331,11 @@ async fn set_parameters_inactive_encoding_stops_sending() {
         }),
         1
     );
-    let f = timeout(LIMIT, rx.read_frame()).await.unwrap().unwrap();
+    // (read through the remote track this time; a local track has nothing to read)
+    let remote = &tracks[0].track;
+    assert!(remote.is_remote() && !video.is_remote());
+    assert!(video.read_frame().await.is_none());
+    let f = timeout(LIMIT, remote.read_frame()).await.unwrap().unwrap();
     assert_eq!(f.data, vp8_frame(20, 1_000), "frames 10..20 were not sent");
     assert!(sender.stats().unwrap().packets_sent > sent);
 }
