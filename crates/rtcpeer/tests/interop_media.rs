@@ -332,20 +332,35 @@ async fn both_ways(browser: Browser, h264: bool) {
     pc.add_transceiver_with_track(&audio, Default::default())
         .unwrap();
     if h264 {
-        let h264: Vec<_> = rtcpeer_proto_codecs()
-            .into_iter()
+        let caps = rtcpeer_proto_codecs();
+        let mut h264: Vec<_> = caps
+            .iter()
             .filter(|c| {
                 c.mime_type == "video/H264"
                     && c.sdp_fmtp_line
                         .contains("packetization-mode=1;profile-level-id=42e01f")
             })
+            .cloned()
             .collect();
         assert_eq!(h264.len(), 1);
+        // and its RTX, so that repair is negotiated too
+        let apt = format!("apt={}", h264[0].payload_type);
+        h264.extend(
+            caps.iter()
+                .filter(|c| c.mime_type == "video/rtx" && c.sdp_fmtp_line == apt)
+                .cloned(),
+        );
+        assert_eq!(h264.len(), 2, "{caps:?}");
         vt.set_codec_preferences(h264).unwrap();
     }
     let tracks = negotiate(&pc, &page, 2).await;
     let want = if h264 { RtpCodec::H264 } else { RtpCodec::Vp8 };
     assert_eq!(vt.sender().codec(), Some(want));
+    let negotiated = vt.sender().get_parameters().unwrap().codecs;
+    assert!(
+        negotiated.iter().any(|c| c.mime_type == "video/rtx"),
+        "RTX negotiated: {negotiated:?}"
+    );
 
     let until = Instant::now() + RECORD + Duration::from_secs(1);
     let send_v = tokio::spawn(play(video.clone(), video_frames(&send_video, h264), until));
