@@ -652,12 +652,23 @@ fn audio_inbound(stats: &Value) -> (u64, Option<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_dtmf_both_ways() {
     testkit::isolate!();
+    dtmf_both_ways(Browser::Chromium).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firefox_dtmf_both_ways() {
+    testkit::isolate!();
+    dtmf_both_ways(Browser::Firefox).await;
+}
+
+/// The browser's RTCDTMFSender plays "1234#" to us; we play "1234#" to it.
+async fn dtmf_both_ways(browser: Browser) {
     let page = BrowserPeer::launch(
-        Browser::Chromium,
+        browser,
         json!({"role": "answerer", "events": true, "media": {"audio": true}}),
     )
     .await
-    .expect("Chromium starts (scripts/install-peers installs it)");
+    .expect("the browser starts (scripts/install-peers installs it)");
     let pc = PeerConnection::with_settings(Default::default(), namespace_settings()).unwrap();
     let audio = MediaStreamTrack::new(MediaKind::Audio);
     let sender = pc.add_track(&audio, &[]).unwrap();
@@ -665,7 +676,7 @@ async fn chromium_dtmf_both_ways() {
     let rx = tracks[0].receiver.clone();
     let mut tones_in = rx.dtmf_events();
 
-    // Chromium → us: its RTCDTMFSender plays "1234#"; we hear each tone.
+    // browser → us: its RTCDTMFSender plays "1234#"; we hear each tone.
     page.send(json!({"dtmf": {"tones": "1234#", "duration": 100, "gap": 70}}));
     let mut heard = Vec::new();
     timeout(LIMIT, async {
@@ -674,8 +685,8 @@ async fn chromium_dtmf_both_ways() {
         }
     })
     .await
-    .unwrap_or_else(|_| panic!("5 tones from Chromium in time, got {heard:?}"));
-    eprintln!("from Chromium: {heard:?}");
+    .unwrap_or_else(|_| panic!("5 tones from the browser in time, got {heard:?}"));
+    eprintln!("from {browser:?}: {heard:?}");
     assert_eq!(heard.iter().map(|t| t.tone).collect::<String>(), "1234#");
     assert!(
         heard
@@ -684,7 +695,7 @@ async fn chromium_dtmf_both_ways() {
         "{heard:?}"
     );
 
-    // us → Chromium: we send no audio, only tones, so every packet its audio
+    // us → browser: we send no audio, only tones, so every packet its audio
     // inbound-rtp counts is one of our telephone-events.
     let dtmf = sender.dtmf().unwrap();
     timeout(LIMIT, async {
@@ -727,8 +738,8 @@ async fn chromium_dtmf_both_ways() {
         }
     })
     .await
-    .unwrap_or_else(|_| panic!("Chromium counted {got:?} of our {sent} packets"));
-    eprintln!("to Chromium: {sent} telephone-event packets sent, its inbound-rtp {got:?}");
+    .unwrap_or_else(|_| panic!("{browser:?} counted {got:?} of our {sent} packets"));
+    eprintln!("to {browser:?}: {sent} telephone-event packets sent, its inbound-rtp {got:?}");
     // 5 tones of 100 ms: a start packet and three end packets each.
     assert_eq!(sent, 20);
     assert_eq!(got.0, sent);
