@@ -140,6 +140,74 @@ struct SendState {
     dtmf_timestamp: u32,
     /// `encodings[0].active`: when false, nothing is sent.
     active: bool,
+    /// The peer's receiver reports about this stream.
+    remote: Option<RemoteInbound>,
+}
+
+/// What the peer's receiver reports say about one of our streams
+/// (`remote-inbound-rtp`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoteInbound {
+    /// Cumulative packets lost, as reported.
+    pub packets_lost: i64,
+    /// Interarrival jitter in seconds.
+    pub jitter: f64,
+    /// The latest fraction lost (0..1).
+    pub fraction_lost: f64,
+    /// The latest round-trip time (LSR/DLSR), once an SR was echoed.
+    pub round_trip_time: Option<Duration>,
+    /// The sum of all round-trip times measured.
+    pub total_round_trip_time: Duration,
+    /// How many round-trip times were measured.
+    pub round_trip_time_measurements: u64,
+    /// When the last report arrived.
+    pub at: Option<Instant>,
+}
+
+/// What the peer's sender reports say about a stream we receive
+/// (`remote-outbound-rtp`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoteOutbound {
+    /// Packets sent, per the last report.
+    pub packets_sent: u64,
+    /// Payload octets sent, per the last report.
+    pub bytes_sent: u64,
+    /// The sender's wall clock at the last report, in ms since the Unix epoch.
+    pub remote_timestamp_ms: f64,
+    /// Sender reports received.
+    pub reports: u64,
+}
+
+/// One sending stream, as `getStats` needs it.
+#[derive(Debug, Clone)]
+pub struct SenderInfo {
+    /// The transceiver.
+    pub transceiver: TransceiverId,
+    /// The media SSRC.
+    pub ssrc: u32,
+    /// The payload type sent.
+    pub payload_type: u8,
+    /// The counters.
+    pub stats: OutboundRtpStats,
+    /// The peer's view, from its receiver reports.
+    pub remote: Option<RemoteInbound>,
+}
+
+/// One receiving stream, as `getStats` needs it.
+#[derive(Debug, Clone)]
+pub struct ReceiverInfo {
+    /// The transceiver.
+    pub transceiver: TransceiverId,
+    /// The media SSRC (the peer's).
+    pub ssrc: u32,
+    /// The RTX SSRC, once a retransmission came.
+    pub rtx_ssrc: Option<u32>,
+    /// The payload type received.
+    pub payload_type: u8,
+    /// The counters.
+    pub stats: InboundRtpStats,
+    /// The peer's sender reports.
+    pub remote: Option<RemoteOutbound>,
 }
 
 #[derive(Debug)]
@@ -157,6 +225,7 @@ struct RecvState {
     /// Negotiated telephone-event payload types and their clock rates.
     dtmf: Vec<(u8, u32)>,
     detector: DtmfDetector,
+    remote: Option<RemoteOutbound>,
 }
 
 /// The senders and receivers of one connection. See the [module docs](self).
@@ -669,15 +738,23 @@ impl MediaEngine {
         for pkt in &pkts {
             match pkt {
                 RtcpPacket::SenderReport(sr) => {
-                    if let Some(st) = self
+                    if let Some(r) = self
                         .receivers
                         .iter_mut()
-                        .filter(|r| r.media.is_some_and(|m| m.0 == sr.ssrc))
-                        .find_map(|r| r.stream.as_mut())
+                        .find(|r| r.media.is_some_and(|m| m.0 == sr.ssrc))
                     {
-                        st.handle_sender_report(now, sr);
+                        if let Some(st) = r.stream.as_mut() {
+                            st.handle_sender_report(now, sr);
+                        }
+                        let remote = r.remote.get_or_insert_with(Default::default);
+                        remote.packets_sent = u64::from(sr.packet_count);
+                        remote.bytes_sent = u64::from(sr.octet_count);
+                        remote.remote_timestamp_ms = ntp_to_unix_ms(sr.ntp_time);
+                        remote.reports += 1;
                     }
+                    self.handle_report_blocks(now, &sr.reports);
                 }
+                RtcpPacket::ReceiverReport(rr) => self.handle_report_blocks(now, &rr.reports),
                 RtcpPacket::Nack(_) | RtcpPacket::Pli(_) | RtcpPacket::Fir(_) => {
                     for s in self.senders.iter_mut() {
                         let resend = s.stream.handle_rtcp(now, pkt);
@@ -690,6 +767,60 @@ impl MediaEngine {
                 _ => {}
             }
         }
+    }
+
+    /// Report blocks about our streams: loss, jitter and round-trip time.
+    fn handle_report_blocks(&mut self, now: Instant, blocks: &[rtcp::ReportBlock]) {
+        let now_compact = rtcpeer_rtp::stats::compact_ntp(ntp_now());
+        for b in blocks {
+            let Some(s) = self.senders.iter_mut().find(|s| s.stream.ssrc() == b.ssrc) else {
+                continue;
+            };
+            let remote = s.remote.get_or_insert_with(Default::default);
+            remote.packets_lost = i64::from(b.cumulative_lost);
+            remote.jitter = f64::from(b.jitter) / f64::from(s.clock_rate);
+            remote.fraction_lost = f64::from(b.fraction_lost) / 256.0;
+            remote.at = Some(now);
+            if let Some(rtt) = rtcpeer_rtp::stats::rtt_from_report(b, now_compact) {
+                remote.round_trip_time = Some(rtt);
+                remote.total_round_trip_time += rtt;
+                remote.round_trip_time_measurements += 1;
+                // Retransmissions are paced by the measured round trip.
+                s.stream.set_rtt(rtt);
+            }
+        }
+    }
+
+    /// Every sending stream, for `getStats`.
+    pub fn sender_infos(&self) -> Vec<SenderInfo> {
+        self.senders
+            .iter()
+            .map(|s| SenderInfo {
+                transceiver: s.id,
+                ssrc: s.stream.ssrc(),
+                payload_type: s.payload_type,
+                stats: s.stream.stats(),
+                remote: s.remote.clone(),
+            })
+            .collect()
+    }
+
+    /// Every receiving stream that has seen media, for `getStats`.
+    pub fn receiver_infos(&self) -> Vec<ReceiverInfo> {
+        self.receivers
+            .iter()
+            .filter_map(|r| {
+                let (ssrc, payload_type, _) = r.media?;
+                Some(ReceiverInfo {
+                    transceiver: r.id,
+                    ssrc,
+                    rtx_ssrc: r.rtx_ssrc,
+                    payload_type,
+                    stats: r.stream.as_ref()?.stats(),
+                    remote: r.remote.clone(),
+                })
+            })
+            .collect()
     }
 
     /// Runs due timers: frames the jitter buffer releases, NACK/PLI, reports.
@@ -866,6 +997,7 @@ fn new_sender(t: &Transceiver) -> Option<SendState> {
         anchor: None,
         dtmf_timestamp: 0,
         active: enc.active,
+        remote: None,
     })
 }
 
@@ -894,6 +1026,7 @@ fn new_receiver(t: &Transceiver) -> Option<RecvState> {
         rtx_ssrc: None,
         dtmf: telephone_events(t),
         detector: DtmfDetector::default(),
+        remote: None,
     })
 }
 
@@ -918,6 +1051,13 @@ fn is_keyframe(codec: RtpCodec, data: &[u8]) -> bool {
 }
 
 /// The wall clock as a 64-bit NTP timestamp.
+/// An NTP timestamp as milliseconds since the Unix epoch.
+fn ntp_to_unix_ms(ntp: u64) -> f64 {
+    let secs = (ntp >> 32) as f64 - 2_208_988_800.0;
+    let frac = (ntp & 0xffff_ffff) as f64 / 4_294_967_296.0;
+    (secs + frac) * 1e3
+}
+
 fn ntp_now() -> u64 {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)

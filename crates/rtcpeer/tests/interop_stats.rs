@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use common::{Kind, Remote, LIMIT};
 use rtcpeer::stats::{Stats, StatsKind, StatsReport};
-use rtcpeer::PeerConnection;
+use rtcpeer::{MediaKind, MediaStreamTrack, PeerConnection, Sample};
 use serde_json::json;
+use std::time::Duration;
 use tokio::time::timeout;
 
 fn transport(r: &StatsReport) -> &rtcpeer::stats::TransportStats {
@@ -201,6 +202,188 @@ async fn our_stats_match_chromiums_for_the_same_session() {
         (co.messages_received, co.bytes_received)
     );
     assert_eq!((opened(&ours), opened(&theirs)), (1, 1));
+
+    chromium.report().await;
+    pc.close();
+}
+
+fn by_ssrc<'a>(r: &'a StatsReport, type_name: &str, kind: &str) -> Vec<&'a Stats> {
+    r.of_type(type_name)
+        .filter(|s| serde_json::to_value(s).unwrap()["kind"] == kind)
+        .collect()
+}
+
+fn field(s: &Stats, name: &str) -> serde_json::Value {
+    serde_json::to_value(s).unwrap()[name].clone()
+}
+
+fn count(s: &Stats, name: &str) -> u64 {
+    field(s, name)
+        .as_u64()
+        .unwrap_or_else(|| panic!("{} has no {name}", s.id))
+}
+
+/// The RTP half: Chromium sends its fake camera and microphone, we send
+/// audio; both reports must have the same RTP objects for the same SSRCs,
+/// with counters that agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_rtp_stats_match_chromiums_for_the_same_session() {
+    testkit::isolate!();
+    let chromium = Arc::new(
+        Remote::launch(
+            Kind::Chromium,
+            json!({"role": "answerer", "media": {"audio": true, "video": true}}),
+        )
+        .await,
+    );
+    let pc =
+        PeerConnection::with_settings(Default::default(), common::namespace_settings()).unwrap();
+    let mic = MediaStreamTrack::new(MediaKind::Audio);
+    pc.add_transceiver_with_track(&mic, Default::default())
+        .unwrap();
+    pc.add_transceiver_with_kind(MediaKind::Video, Default::default())
+        .unwrap();
+    let (signaling, _) = common::signal(&pc, chromium.clone(), None);
+    common::offer(&pc, &chromium).await;
+
+    // Our audio: Opus silence frames (a valid 20 ms packet) until both sides
+    // have each other's RTCP reports.
+    let silence = Sample {
+        data: vec![0xf8, 0xff, 0xfe],
+        duration: Duration::from_millis(20),
+    };
+    timeout(LIMIT, async {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        loop {
+            tick.tick().await;
+            mic.write_sample(&silence);
+            let ours = pc.get_stats().await.unwrap();
+            let remote = ["remote-inbound-rtp", "remote-outbound-rtp"]
+                .iter()
+                .all(|t| ours.of_type(t).next().is_some());
+            if remote && ours.of_type("inbound-rtp").count() == 2 {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("media both ways and RTCP reports on our side in time");
+    // Two more seconds of audio, so Chromium has our sender reports too.
+    for _ in 0..100 {
+        mic.write_sample(&silence);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Let what we sent arrive before the reports are taken.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    signaling.abort();
+    chromium.send(json!({"getStats": true})).await;
+    let raw = timeout(LIMIT, async {
+        loop {
+            let m = chromium.recv().await.expect("the page answers");
+            if let Some(s) = m.get("stats") {
+                return s.clone();
+            }
+        }
+    })
+    .await
+    .expect("Chromium's stats in time");
+    let ours = pc.get_stats().await.unwrap();
+    let theirs = StatsReport::from_json(&raw);
+    println!(
+        "ours: {}",
+        serde_json::to_string_pretty(&ours.to_json()).unwrap()
+    );
+    println!(
+        "Chromium's: {}",
+        serde_json::to_string_pretty(&raw).unwrap()
+    );
+
+    // The same types, but media-playout (we do not play audio out).
+    let types = |r: &StatsReport| r.iter().map(|s| s.type_name()).collect::<BTreeSet<_>>();
+    let (to, tt) = (types(&ours), types(&theirs));
+    assert!(to.is_subset(&tt), "we report {to:?}, Chromium {tt:?}");
+    let missing: Vec<_> = tt.difference(&to).collect();
+    assert_eq!(
+        missing,
+        vec![&"media-playout"],
+        "only media-playout is Chromium's alone"
+    );
+    assert!(ours.dangling_ids().is_empty(), "{:?}", ours.dangling_ids());
+    assert!(
+        theirs.dangling_ids().is_empty(),
+        "{:?}",
+        theirs.dangling_ids()
+    );
+
+    // Chromium → us: each of its outbound streams is one of our inbound ones.
+    for kind in ["audio", "video"] {
+        let sent = by_ssrc(&theirs, "outbound-rtp", kind);
+        let got = by_ssrc(&ours, "inbound-rtp", kind);
+        assert_eq!((sent.len(), got.len()), (1, 1), "{kind}");
+        let (sent, got) = (sent[0], got[0]);
+        assert_eq!(field(sent, "ssrc"), field(got, "ssrc"), "{kind} ssrc");
+        let mime = |r: &StatsReport, s: &Stats| {
+            field(
+                r.get(field(s, "codecId").as_str().unwrap()).unwrap(),
+                "mimeType",
+            )
+        };
+        assert_eq!(mime(&theirs, sent), mime(&ours, got), "{kind} codec");
+        // Media keeps flowing while the reports are taken: ours is later.
+        let (s, g) = (count(sent, "packetsSent"), count(got, "packetsReceived"));
+        println!("{kind}: Chromium sent {s}, we received {g}");
+        assert!(g + 5 >= s && g <= s + 200, "{kind}: sent {s}, received {g}");
+        // Our receiver reports reached Chromium, its sender reports us.
+        assert!(
+            theirs
+                .get(
+                    field(sent, "remoteId")
+                        .as_str()
+                        .expect("Chromium has our RR")
+                )
+                .is_some(),
+            "{kind}"
+        );
+        assert!(
+            ours.get(
+                field(got, "remoteId")
+                    .as_str()
+                    .expect("we have Chromium's SR")
+            )
+            .is_some(),
+            "{kind}"
+        );
+    }
+
+    // Us → Chromium: our audio arrived, all of it (we stopped sending).
+    let sent = by_ssrc(&ours, "outbound-rtp", "audio");
+    let got = by_ssrc(&theirs, "inbound-rtp", "audio");
+    assert_eq!((sent.len(), got.len()), (1, 1));
+    let (sent, got) = (sent[0], got[0]);
+    assert_eq!(field(sent, "ssrc"), field(got, "ssrc"));
+    assert_eq!(count(sent, "packetsSent"), count(got, "packetsReceived"));
+    assert_eq!(count(sent, "bytesSent"), count(got, "bytesReceived"));
+    let ri = ours
+        .get(
+            field(sent, "remoteId")
+                .as_str()
+                .expect("Chromium's RR about our audio"),
+        )
+        .unwrap();
+    assert!(
+        count(ri, "roundTripTimeMeasurements") >= 1,
+        "RTT measured from LSR/DLSR"
+    );
+    assert_eq!(field(ri, "packetsLost"), 0);
+    let ro = theirs
+        .get(
+            field(got, "remoteId")
+                .as_str()
+                .expect("our SR reached Chromium"),
+        )
+        .unwrap();
+    assert!(count(ro, "packetsSent") <= count(sent, "packetsSent"));
+    assert!(count(ro, "packetsSent") > 0);
 
     chromium.report().await;
     pc.close();

@@ -63,6 +63,11 @@ pub struct InboundRtpStats {
     pub key_frames_received: u64,
     /// packetsDuplicated.
     pub packets_duplicated: u64,
+    /// retransmittedPacketsReceived: packets on the RTX stream that carried
+    /// a retransmission (also counted in `packets_received`).
+    pub retransmitted_packets_received: u64,
+    /// retransmittedBytesReceived: their payload bytes (also in `bytes_received`).
+    pub retransmitted_bytes_received: u64,
     /// When the last packet arrived.
     pub last_packet_received: Option<Instant>,
 }
@@ -104,7 +109,26 @@ impl ReceiveStats {
         }
     }
 
-    /// Records a received packet (not retransmissions: count those separately).
+    /// Records a packet of the RTX stream: it counts as received (the W3C
+    /// `packetsReceived` includes retransmissions, as senders count them in
+    /// `packetsSent`), padding-only probes included, without touching the
+    /// sequence and jitter state of the media stream.
+    pub fn on_rtx_packet(&mut self, now: Instant, p: &RtpPacket<'_>) {
+        let st = &mut self.stats;
+        // The two-byte original sequence number is RTX framing, not payload.
+        let payload = p.payload().len().saturating_sub(2) as u64;
+        st.packets_received += 1;
+        st.bytes_received += payload;
+        st.header_bytes_received += (p.header_len() + p.padding_len()) as u64;
+        st.last_packet_received = Some(now);
+        if payload > 0 {
+            st.retransmitted_packets_received += 1;
+            st.retransmitted_bytes_received += payload;
+        }
+    }
+
+    /// Records a received packet of the media stream (RTX packets go to
+    /// [`ReceiveStats::on_rtx_packet`]).
     pub fn on_packet(&mut self, now: Instant, p: &RtpPacket<'_>) {
         let s = self.unwrapper.unwrap(p.sequence_number());
         if self.base_seq.is_none() {

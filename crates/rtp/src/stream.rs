@@ -252,6 +252,7 @@ impl InboundStream {
     pub fn handle_rtp(&mut self, now: Instant, packet: &[u8]) -> Result<(), Error> {
         let p = RtpPacket::parse(packet)?;
         if Some(p.ssrc()) == self.config.rtx_ssrc {
+            self.stats.on_rtx_packet(now, &p);
             if p.payload().is_empty() {
                 return Ok(()); // padding-only probe
             }

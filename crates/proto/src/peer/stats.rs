@@ -2,7 +2,10 @@
 //!
 //! Ids follow one scheme so that they link: `P` (peer-connection), `T01`
 //! (the one bundled transport), `I<L|R><hash>` (candidates), `CP<local>_<remote>`
-//! (pairs), `CF<fingerprint>` (certificates), `D<n>` (data channels).
+//! (pairs), `CF<fingerprint>` (certificates), `D<n>` (data channels),
+//! `COT01_<pt>` (codecs), `IT01<A|V><ssrc>` / `OT01<A|V><ssrc>` (inbound and
+//! outbound RTP), `RIT01…` / `ROT01…` (their remote counterparts) and
+//! `S<A|V><n>` (media sources), close to Chromium's own ids.
 
 use std::time::Instant;
 
@@ -11,10 +14,14 @@ use rtcpeer_ice::{Candidate, PairState};
 use super::PeerConnection;
 use crate::certificate::{Fingerprint, FingerprintAlgorithm};
 use crate::dcep::ReadyState;
+use crate::description::MediaKind;
 use crate::stats::{
-    CandidatePairStats, CertificateStats, DataChannelStats, IceCandidateStats, PeerConnectionStats,
-    Stats, StatsKind, StatsReport, TransportStats, TRANSPORT_ID,
+    CandidatePairStats, CertificateStats, CodecStats, DataChannelStats, IceCandidateStats,
+    InboundRtpStats, MediaSourceStats, OutboundRtpStats, PeerConnectionStats,
+    RemoteInboundRtpStats, RemoteOutboundRtpStats, Stats, StatsKind, StatsReport, TransportStats,
+    TRANSPORT_ID,
 };
+use crate::transceiver::Transceiver;
 
 impl PeerConnection {
     /// W3C `getStats()` for the whole connection. `now` is the caller's clock
@@ -148,6 +155,8 @@ impl PeerConnection {
         transport.selected_candidate_pair_changes = self.transport.selected_pair_changes() as u32;
         report.insert(at(StatsKind::Transport(transport), TRANSPORT_ID.into()));
 
+        self.rtp_stats(&mut report, now, timestamp_ms);
+
         // data channels
         for (id, info) in self.transport.channels().channels() {
             report.insert(at(
@@ -166,6 +175,187 @@ impl PeerConnection {
         }
         report
     }
+}
+
+impl PeerConnection {
+    /// codec, inbound-rtp, outbound-rtp, remote-inbound-rtp,
+    /// remote-outbound-rtp and media-source objects of the media streams.
+    fn rtp_stats(&self, report: &mut StatsReport, now: Instant, timestamp_ms: f64) {
+        let wall = |t: Instant| timestamp_ms - now.saturating_duration_since(t).as_secs_f64() * 1e3;
+        let put = |report: &mut StatsReport, id: String, kind: StatsKind| {
+            report.insert(Stats {
+                id,
+                timestamp: timestamp_ms,
+                kind,
+            })
+        };
+        let counted = |v: u64, t: &Transceiver| (t.kind == MediaKind::Video).then_some(v as u32);
+        for info in self.media.sender_infos() {
+            let Some(t) = self.transceiver(info.transceiver) else {
+                continue;
+            };
+            let k = kind_letter(t);
+            let id = format!("O{TRANSPORT_ID}{k}{}", info.ssrc);
+            let codec_id = codec_stats(report, t, info.payload_type, timestamp_ms);
+            let source_id = t.sender.track.as_ref().map(|track| {
+                let sid = format!("S{k}{}", t.id.0);
+                put(
+                    report,
+                    sid.clone(),
+                    StatsKind::MediaSource(MediaSourceStats {
+                        track_identifier: track.id.clone(),
+                        kind: t.kind.as_str().into(),
+                        frames: counted(info.stats.frames_sent, t),
+                        ..Default::default()
+                    }),
+                );
+                sid
+            });
+            let remote_id = info.remote.as_ref().map(|r| {
+                let rid = format!("RI{TRANSPORT_ID}{k}{}", info.ssrc);
+                put(
+                    report,
+                    rid.clone(),
+                    StatsKind::RemoteInboundRtp(RemoteInboundRtpStats {
+                        ssrc: info.ssrc,
+                        kind: t.kind.as_str().into(),
+                        transport_id: TRANSPORT_ID.into(),
+                        codec_id: codec_id.clone(),
+                        local_id: id.clone(),
+                        packets_lost: r.packets_lost,
+                        jitter: r.jitter,
+                        fraction_lost: r.fraction_lost,
+                        round_trip_time: r.round_trip_time.map(|d| d.as_secs_f64()),
+                        total_round_trip_time: r.total_round_trip_time.as_secs_f64(),
+                        round_trip_time_measurements: r.round_trip_time_measurements,
+                    }),
+                );
+                rid
+            });
+            let encoding = t.sender.encodings.first();
+            let rtx = t.negotiated_codecs.iter().any(|c| c.is_rtx());
+            let s = &info.stats;
+            put(
+                report,
+                id,
+                StatsKind::OutboundRtp(OutboundRtpStats {
+                    ssrc: info.ssrc,
+                    kind: t.kind.as_str().into(),
+                    transport_id: TRANSPORT_ID.into(),
+                    codec_id,
+                    mid: t.mid.clone(),
+                    media_source_id: source_id,
+                    remote_id,
+                    rid: encoding.and_then(|e| e.rid.clone()),
+                    packets_sent: s.packets_sent,
+                    bytes_sent: s.bytes_sent,
+                    header_bytes_sent: s.header_bytes_sent,
+                    retransmitted_packets_sent: s.retransmitted_packets_sent,
+                    retransmitted_bytes_sent: s.retransmitted_bytes_sent,
+                    rtx_ssrc: encoding.and_then(|e| e.rtx_ssrc).filter(|_| rtx),
+                    nack_count: s.nack_count as u32,
+                    pli_count: counted(s.pli_count, t),
+                    fir_count: counted(s.fir_count, t),
+                    frames_sent: counted(s.frames_sent, t),
+                    frames_encoded: None,
+                    key_frames_encoded: None,
+                    active: encoding.is_none_or(|e| e.active),
+                }),
+            );
+        }
+        for info in self.media.receiver_infos() {
+            let Some(t) = self.transceiver(info.transceiver) else {
+                continue;
+            };
+            let k = kind_letter(t);
+            let id = format!("I{TRANSPORT_ID}{k}{}", info.ssrc);
+            let codec_id = codec_stats(report, t, info.payload_type, timestamp_ms);
+            let remote_id = info.remote.as_ref().map(|r| {
+                let rid = format!("RO{TRANSPORT_ID}{k}{}", info.ssrc);
+                put(
+                    report,
+                    rid.clone(),
+                    StatsKind::RemoteOutboundRtp(RemoteOutboundRtpStats {
+                        ssrc: info.ssrc,
+                        kind: t.kind.as_str().into(),
+                        transport_id: TRANSPORT_ID.into(),
+                        codec_id: codec_id.clone(),
+                        local_id: id.clone(),
+                        packets_sent: r.packets_sent,
+                        bytes_sent: r.bytes_sent,
+                        remote_timestamp: Some(r.remote_timestamp_ms),
+                        reports_sent: r.reports,
+                    }),
+                );
+                rid
+            });
+            let s = &info.stats;
+            put(
+                report,
+                id,
+                StatsKind::InboundRtp(InboundRtpStats {
+                    ssrc: info.ssrc,
+                    kind: t.kind.as_str().into(),
+                    transport_id: TRANSPORT_ID.into(),
+                    codec_id,
+                    mid: t.mid.clone(),
+                    track_identifier: Some(t.receiver.track.id.clone()),
+                    remote_id,
+                    packets_received: s.packets_received,
+                    packets_lost: s.packets_lost,
+                    jitter: s.jitter,
+                    bytes_received: s.bytes_received,
+                    header_bytes_received: s.header_bytes_received,
+                    last_packet_received_timestamp: s.last_packet_received.map(wall),
+                    nack_count: s.nack_count as u32,
+                    pli_count: counted(s.pli_count, t),
+                    fir_count: counted(s.fir_count, t),
+                    frames_received: counted(s.frames_received, t),
+                    rtx_ssrc: info.rtx_ssrc,
+                    retransmitted_packets_received: Some(s.retransmitted_packets_received),
+                    retransmitted_bytes_received: Some(s.retransmitted_bytes_received),
+                    ..Default::default()
+                }),
+            );
+        }
+    }
+}
+
+/// `A` or `V`, as in browsers' ids.
+fn kind_letter(t: &Transceiver) -> char {
+    match t.kind {
+        MediaKind::Audio => 'A',
+        MediaKind::Video => 'V',
+    }
+}
+
+/// The `codec` object of a negotiated payload type (made once); its id.
+fn codec_stats(
+    report: &mut StatsReport,
+    t: &Transceiver,
+    payload_type: u8,
+    timestamp_ms: f64,
+) -> Option<String> {
+    let c = t
+        .negotiated_codecs
+        .iter()
+        .find(|c| c.payload_type == payload_type)?;
+    let id = format!("CO{TRANSPORT_ID}_{payload_type}");
+    if report.get(&id).is_none() {
+        report.insert(Stats {
+            id: id.clone(),
+            timestamp: timestamp_ms,
+            kind: StatsKind::Codec(CodecStats {
+                payload_type,
+                transport_id: TRANSPORT_ID.into(),
+                mime_type: c.mime_type.clone(),
+                clock_rate: Some(c.clock_rate),
+                channels: c.channels,
+                sdp_fmtp_line: (!c.sdp_fmtp_line.is_empty()).then(|| c.sdp_fmtp_line.clone()),
+            }),
+        });
+    }
+    Some(id)
 }
 
 fn certificate_stats(report: &mut StatsReport, der: &[u8], timestamp_ms: f64) -> String {
