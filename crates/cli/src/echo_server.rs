@@ -5,7 +5,10 @@
 //! candidate in it. Every data-channel message is echoed on the channel it
 //! came in on, and every received audio and video frame is sent back on the
 //! same transceiver (same codec, no transcoding). `GET /` serves a demo
-//! page, `GET /stats` the server's counters.
+//! page, `GET /stats` the server's counters. The answer's
+//! `X-Rtcpeer-Peer` header names the connection; `GET /peer/{id}/stats`
+//! gives its `getStats()` report (browser JSON) and its reflected frame
+//! counts, which the demo page graphs beside the browser's own.
 //!
 //! Each connection is closed and dropped when its peer leaves: the connection
 //! fails or closes, stays disconnected, every data channel the peer opened
@@ -17,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,7 +52,19 @@ struct Server {
     echoed: Arc<AtomicU64>,
     closed: AtomicU64,
     reflected: Arc<AtomicU64>,
+    /// Frames reflected per connection: (audio, video).
+    peer_frames: Mutex<HashMap<u64, Arc<PeerFrames>>>,
 }
+
+/// One connection's reflected frames.
+#[derive(Default)]
+struct PeerFrames {
+    audio: AtomicU64,
+    video: AtomicU64,
+}
+
+/// The response header naming the connection an answer belongs to.
+const PEER_HEADER: &str = "x-rtcpeer-peer";
 
 /// Runs the server on `listen` until the process is stopped.
 pub async fn run(listen: SocketAddr, settings: Settings, config: Configuration) -> CliResult<()> {
@@ -66,11 +81,13 @@ pub async fn run(listen: SocketAddr, settings: Settings, config: Configuration) 
         echoed: Arc::new(AtomicU64::new(0)),
         closed: AtomicU64::new(0),
         reflected: Arc::new(AtomicU64::new(0)),
+        peer_frames: Mutex::new(HashMap::new()),
     });
     let app = Router::new()
         .route("/", get(page))
         .route("/offer", post(offer).options(preflight))
         .route("/stats", get(stats))
+        .route("/peer/{id}/stats", get(peer_stats))
         .with_state(server);
     // Tests and scripts read this line to learn the port.
     println!("listening on http://{addr}");
@@ -94,7 +111,11 @@ fn cors(mut r: Response) -> Response {
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST, OPTIONS"),
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(PEER_HEADER),
     );
     r
 }
@@ -121,6 +142,39 @@ async fn stats(State(server): State<Arc<Server>>) -> Response {
     )
 }
 
+/// One connection's `getStats()` report (browser JSON) and reflected frames.
+async fn peer_stats(State(server): State<Arc<Server>>, Path(id): Path<u64>) -> Response {
+    let pc = server
+        .peers
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&id)
+        .cloned();
+    let Some(pc) = pc else {
+        return cors((StatusCode::NOT_FOUND, format!("no peer {id}\n")).into_response());
+    };
+    let frames = server
+        .peer_frames
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&id)
+        .cloned()
+        .unwrap_or_default();
+    match pc.get_stats().await {
+        Ok(report) => cors(
+            Json(json!({
+                "report": report.to_json(),
+                "reflected": {
+                    "audio": frames.audio.load(Ordering::Relaxed),
+                    "video": frames.video.load(Ordering::Relaxed),
+                },
+            }))
+            .into_response(),
+        ),
+        Err(e) => cors((StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response()),
+    }
+}
+
 async fn offer(State(server): State<Arc<Server>>, body: String) -> Response {
     let bad = |msg: String| cors((StatusCode::BAD_REQUEST, msg).into_response());
     let offer: SessionDescription = match serde_json::from_str(&body) {
@@ -139,12 +193,19 @@ async fn offer(State(server): State<Arc<Server>>, body: String) -> Response {
     }
     server.offers.fetch_add(1, Ordering::Relaxed);
     match answer(&server, offer).await {
-        Ok(answer) => cors(Json(answer).into_response()),
+        Ok((id, answer)) => {
+            let mut r = Json(answer).into_response();
+            r.headers_mut().insert(PEER_HEADER, HeaderValue::from(id));
+            cors(r)
+        }
         Err(e) => cors((StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()),
     }
 }
 
-async fn answer(server: &Arc<Server>, offer: SessionDescription) -> CliResult<SessionDescription> {
+async fn answer(
+    server: &Arc<Server>,
+    offer: SessionDescription,
+) -> CliResult<(u64, SessionDescription)> {
     let pc = PeerConnection::with_settings(server.config.clone(), server.settings.clone())?;
     let id = server.next_id.fetch_add(1, Ordering::Relaxed);
     let mut events = pc.events();
@@ -176,11 +237,17 @@ async fn answer(server: &Arc<Server>, offer: SessionDescription) -> CliResult<Se
         .unwrap_or_else(|p| p.into_inner())
         .insert(id, pc.clone());
     println!("peer {id}: answered");
+    let frames = Arc::new(PeerFrames::default());
+    server
+        .peer_frames
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id, frames.clone());
     for t in pc.get_transceivers() {
-        tokio::spawn(reflect(id, t, server.reflected.clone()));
+        tokio::spawn(reflect(id, t, server.reflected.clone(), frames.clone()));
     }
     tokio::spawn(monitor(server.clone(), id, pc, monitor_events));
-    Ok(answer)
+    Ok((id, answer))
 }
 
 /// Echoes the peer's channels and drops the connection once the peer is gone.
@@ -268,14 +335,23 @@ async fn monitor(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .remove(&id);
+    server
+        .peer_frames
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&id);
     server.closed.fetch_add(1, Ordering::Relaxed);
     println!("peer {id}: closed ({reason})");
 }
 
 /// Sends every frame received on `t` back on its sender, and passes the
 /// peer's keyframe requests on to the peer's own sender.
-async fn reflect(id: u64, t: RtpTransceiver, reflected: Arc<AtomicU64>) {
+async fn reflect(id: u64, t: RtpTransceiver, reflected: Arc<AtomicU64>, frames: Arc<PeerFrames>) {
     let (receiver, sender) = (t.receiver(), t.sender());
+    let counter = match t.kind() {
+        rtcpeer::MediaKind::Video => &frames.video,
+        _ => &frames.audio,
+    };
     receiver.request_keyframe();
     let mut last: Option<u32> = None;
     let mut warned = false;
@@ -303,6 +379,7 @@ async fn reflect(id: u64, t: RtpTransceiver, reflected: Arc<AtomicU64>) {
         };
         if sender.write_sample(&sample) {
             reflected.fetch_add(1, Ordering::Relaxed);
+            counter.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

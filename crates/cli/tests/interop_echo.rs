@@ -225,3 +225,134 @@ async fn our_echo_client_passes_against_aiortc_echo_server() {
     assert_eq!(report["offers"], 3, "{report}");
     assert_eq!(report["echoed"], 2, "text and binary of test 1: {report}");
 }
+
+/// Checks the demo page (`GET /`, unchanged, with the server's address set
+/// and the testkit helper added) in Chromium: its camera comes back and
+/// plays, each graph has points from both sides and drew them, and the chat
+/// echoes.
+const DEMO_CHECK: &str = r#"<script>
+run(async () => {
+  const e = window.echo;
+  const v = document.getElementById("reflected");
+  const positive = (k) => (e.series[k] || []).filter((x) => x > 0).length;
+  const keys = ["browserOut", "browserIn", "browserDecoded", "browserEncoded",
+                "serverOut", "serverIn", "serverReflected"];
+  await waitFor(() => !document.getElementById("text").disabled, "the chat opens", 20000);
+  document.getElementById("text").value = "hello demo";
+  document.getElementById("form").requestSubmit();
+  const until = Date.now() + 25000;
+  while (!(v.videoWidth > 0 && v.currentTime > 1 && !v.paused && keys.every((k) => positive(k) >= 5)
+           && e.received.includes("hello demo"))) {
+    if (e.error) throw new Error(e.error);
+    if (Date.now() > until) {
+      throw new Error("the demo is not there: " + JSON.stringify({ series: e.series, received: e.received,
+        video: [v.videoWidth, v.currentTime, v.paused], state: e.state }));
+    }
+    await sleep(250);
+  }
+  // Pixels the lines drew below each graph's title and legend (from y = 36;
+  // the plot starts at 40).
+  const drawn = {};
+  for (const id of ["bitrate", "rtt", "frames"]) {
+    const c = document.getElementById(id);
+    const d = c.getContext("2d").getImageData(0, 36, c.width, c.height - 36).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240) n++;
+    drawn[id] = n;
+  }
+  const points = Object.fromEntries(Object.entries(e.series).map(([k, s]) => [k, s.length]));
+  const positives = Object.fromEntries(keys.map((k) => [k, positive(k)]));
+  const local = document.getElementById("local");
+  return { peer: e.peer, state: e.state, received: e.received, drawn, points, positives,
+    last: Object.fromEntries(Object.entries(e.series).map(([k, s]) => [k, Math.round(s[s.length - 1])])),
+    video: { width: v.videoWidth, height: v.videoHeight, localWidth: local.videoWidth,
+             localHeight: local.videoHeight, playing: !v.paused } };
+});
+</script>
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_demo_page_reflects_the_camera_and_graphs_both_sides() {
+    testkit::isolate!();
+    let server = EchoServer::start("all").await;
+    let demo = common::get(&format!("{}/", server.base)).await;
+    let page = demo
+        .replacen(
+            "<head>",
+            &format!(
+                "<head><script src=\"/testkit.js\"></script>\
+                 <script>window.ECHO_SERVER = \"{}/\";</script>",
+                server.base
+            ),
+            1,
+        )
+        .replacen("</body>", &format!("{DEMO_CHECK}</body>"), 1);
+    assert_ne!(page, demo);
+    let signaling = SignalingServer::start().await.unwrap();
+    signaling.add_page("demo.html", &page);
+    let peer = signaling.peer("demo");
+    // The only client is peer 1: keep its last server-side stats while the page runs.
+    let url = format!("{}/peer/1/stats", server.base);
+    let last_stats = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let poller = {
+        let last = last_stats.clone();
+        tokio::spawn(async move {
+            loop {
+                let (status, body) = common::request("GET", &url, "").await;
+                if status == 200 {
+                    *last.lock().unwrap() = Some(body);
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
+    let report = Browser::Chromium
+        .run_page(&peer, "demo.html", LIMIT)
+        .await
+        .unwrap_or_else(|e| panic!("the demo page in Chromium: {e}"));
+    eprintln!("demo: {report}");
+    assert_eq!(report["state"], "connected", "{report}");
+    assert_eq!(report["received"], json!(["hello demo"]), "{report}");
+    // The reflected video plays at the camera's size.
+    assert!(report["video"]["width"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(
+        report["video"]["width"], report["video"]["localWidth"],
+        "{report}"
+    );
+    assert_eq!(
+        report["video"]["height"], report["video"]["localHeight"],
+        "{report}"
+    );
+    // Every graph drew lines.
+    for graph in ["bitrate", "rtt", "frames"] {
+        assert!(
+            report["drawn"][graph].as_u64().unwrap() > 50,
+            "{graph}: {report}"
+        );
+    }
+    // The server's side came from its stats endpoint for this peer.
+    assert_eq!(report["peer"], "1", "the answer named the peer: {report}");
+    assert!(
+        report["positives"]["serverReflected"].as_u64().unwrap() >= 3,
+        "{report}"
+    );
+    poller.abort();
+    let stats = last_stats
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("GET /peer/1/stats answered");
+    let stats: Value = serde_json::from_str(&stats).unwrap_or_else(|e| panic!("peer stats: {e}"));
+    let types: Vec<&str> = stats["report"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|s| s["type"].as_str())
+        .collect();
+    assert!(types.contains(&"transport"), "{types:?}");
+    assert!(
+        stats["reflected"]["video"].as_u64().unwrap() > 30,
+        "{stats}"
+    );
+    server.stop().await;
+}
