@@ -51,7 +51,8 @@ fn run(cmd: &mut Command) -> String {
 }
 
 /// Makes the files we send: 4 s of testsrc at 320x240/30 and of a 440 Hz sine.
-fn make_media(dir: &Path, h264: bool) -> (PathBuf, PathBuf) {
+fn make_media(dir: &Path, codec: RtpCodec) -> (PathBuf, PathBuf) {
+    let h264 = codec == RtpCodec::H264;
     let video = dir.join(if h264 { "send.h264" } else { "send.ivf" });
     let audio = dir.join("send.ogg");
     let mut v = Command::new("ffmpeg");
@@ -84,6 +85,19 @@ fn make_media(dir: &Path, h264: bool) -> (PathBuf, PathBuf) {
             "zerolatency",
             "-f",
             "h264",
+        ]);
+    } else if codec == RtpCodec::Vp9 {
+        v.args([
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-b:v",
+            "400k",
+            "-g",
+            "30",
+            "-lag-in-frames",
+            "0",
         ]);
     } else {
         v.args([
@@ -171,8 +185,8 @@ async fn play(track: MediaStreamTrack, samples: Vec<Sample>, until: Instant) -> 
     sent
 }
 
-/// Records a video receiver for `RECORD` of RTP time: VP8 into IVF (size
-/// from the first keyframe), H264 as Annex B. Returns the frame count.
+/// Records a video receiver for `RECORD` of RTP time: VP8 and VP9 into IVF
+/// (size from the first keyframe), H264 as Annex B. Returns the frame count.
 async fn record_video(rx: RtpReceiver, path: PathBuf) -> usize {
     let mut frames = Vec::new();
     let mut first = None;
@@ -195,12 +209,21 @@ async fn record_video(rx: RtpReceiver, path: PathBuf) -> usize {
         }
         std::fs::write(&path, out).unwrap();
     } else {
+        let vp9 = frames
+            .first()
+            .is_some_and(|(_, f)| f.codec == RtpCodec::Vp9);
         let (width, height) = frames
             .iter()
-            .find_map(|(_, f)| vp8_keyframe_size(&f.data))
-            .expect("a VP8 keyframe");
+            .find_map(|(_, f)| {
+                if vp9 {
+                    rtcpeer::rtp::codec::vp9_frame_info(&f.data)?.size
+                } else {
+                    vp8_keyframe_size(&f.data)
+                }
+            })
+            .expect("a keyframe");
         let header = IvfHeader {
-            fourcc: *b"VP80",
+            fourcc: if vp9 { *b"VP90" } else { *b"VP80" },
             width,
             height,
             timebase_den: 90_000,
@@ -311,9 +334,10 @@ fn probe_video(path: &Path, h264: bool) -> (usize, Vec<(u64, u64)>, f64) {
     (frames.len(), sizes, last)
 }
 
-async fn both_ways(browser: Browser, h264: bool) {
+async fn both_ways(browser: Browser, codec: RtpCodec) {
+    let h264 = codec == RtpCodec::H264;
     let dir = tempfile::tempdir().unwrap();
-    let (send_video, send_audio) = make_media(dir.path(), h264);
+    let (send_video, send_audio) = make_media(dir.path(), codec);
     let page = BrowserPeer::launch(
         browser,
         json!({"role": "answerer", "media": {
@@ -331,14 +355,18 @@ async fn both_ways(browser: Browser, h264: bool) {
         .unwrap();
     pc.add_transceiver_with_track(&audio, Default::default())
         .unwrap();
-    if h264 {
+    if codec != RtpCodec::Vp8 {
         let caps = rtcpeer_proto_codecs();
         let mut h264: Vec<_> = caps
             .iter()
             .filter(|c| {
-                c.mime_type == "video/H264"
-                    && c.sdp_fmtp_line
-                        .contains("packetization-mode=1;profile-level-id=42e01f")
+                if codec == RtpCodec::Vp9 {
+                    c.mime_type == "video/VP9" && c.sdp_fmtp_line == "profile-id=0"
+                } else {
+                    c.mime_type == "video/H264"
+                        && c.sdp_fmtp_line
+                            .contains("packetization-mode=1;profile-level-id=42e01f")
+                }
             })
             .cloned()
             .collect();
@@ -354,8 +382,7 @@ async fn both_ways(browser: Browser, h264: bool) {
         vt.set_codec_preferences(h264).unwrap();
     }
     let tracks = negotiate(&pc, &page, 2).await;
-    let want = if h264 { RtpCodec::H264 } else { RtpCodec::Vp8 };
-    assert_eq!(vt.sender().codec(), Some(want));
+    assert_eq!(vt.sender().codec(), Some(codec));
     let negotiated = vt.sender().get_parameters().unwrap().codecs;
     assert!(
         negotiated.iter().any(|c| c.mime_type == "video/rtx"),
@@ -455,19 +482,31 @@ fn rtcpeer_proto_codecs() -> Vec<rtcpeer::Codec> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_vp8_and_opus_both_ways() {
     testkit::isolate!();
-    both_ways(Browser::Chromium, false).await;
+    both_ways(Browser::Chromium, RtpCodec::Vp8).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_h264_and_opus_both_ways() {
     testkit::isolate!();
-    both_ways(Browser::Chromium, true).await;
+    both_ways(Browser::Chromium, RtpCodec::H264).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn firefox_vp8_and_opus_both_ways() {
     testkit::isolate!();
-    both_ways(Browser::Firefox, false).await;
+    both_ways(Browser::Firefox, RtpCodec::Vp8).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_vp9_and_opus_both_ways() {
+    testkit::isolate!();
+    both_ways(Browser::Chromium, RtpCodec::Vp9).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firefox_vp9_and_opus_both_ways() {
+    testkit::isolate!();
+    both_ways(Browser::Firefox, RtpCodec::Vp9).await;
 }
 
 /// The VP8 PictureID (RFC 7741 §4.2) of a payload, when it has one.
