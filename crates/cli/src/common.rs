@@ -52,13 +52,18 @@ pub fn parse_interfaces(spec: &str) -> CliResult<Settings> {
 }
 
 /// The `RTCConfiguration` for `--ice-server URL…` with optional TURN
-/// credentials (applied to every `turn:`/`turns:` URL).
+/// credentials (applied to every `turn:`/`turns:` URL); `relay_only` sets
+/// `iceTransportPolicy: "relay"`.
 pub fn ice_configuration(
     urls: &[String],
     username: Option<&str>,
     credential: Option<&str>,
+    relay_only: bool,
 ) -> CliResult<rtcpeer::Configuration> {
     let mut config = rtcpeer::Configuration::default();
+    if relay_only {
+        config.ice_transport_policy = rtcpeer::IceTransportPolicy::Relay;
+    }
     for url in urls {
         let server = if url.starts_with("turn") {
             match (username, credential) {
@@ -209,4 +214,40 @@ pub fn trickle(from: &PeerConnection, to: &PeerConnection) {
 pub fn rate(bytes: u64, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-9);
     format!("{:.1} MB/s", bytes as f64 / secs / 1e6)
+}
+
+/// The selected candidate pair, for people: `local relay 1.2.3.4:5 (udp) <->
+/// remote host 6.7.8.9:10 (udp)`, from `getStats()`.
+pub async fn selected_path(pc: &PeerConnection) -> String {
+    use rtcpeer::stats::StatsKind;
+    let Ok(report) = pc.get_stats().await else {
+        return "unknown (no stats)".into();
+    };
+    let pair = report.iter().find_map(|s| match &s.kind {
+        StatsKind::Transport(t) => t.selected_candidate_pair_id.clone(),
+        _ => None,
+    });
+    let Some(StatsKind::CandidatePair(pair)) = pair.and_then(|id| report.get(&id)).map(|s| &s.kind)
+    else {
+        return "none selected".into();
+    };
+    let side = |id: &str| match report.get(id).map(|s| &s.kind) {
+        Some(StatsKind::LocalCandidate(c) | StatsKind::RemoteCandidate(c)) => format!(
+            "{} {}:{} ({}{})",
+            c.candidate_type,
+            c.address.as_deref().unwrap_or("?"),
+            c.port,
+            c.protocol,
+            c.relay_protocol
+                .as_deref()
+                .map(|p| format!(", to the TURN server over {p}"))
+                .unwrap_or_default()
+        ),
+        _ => "?".into(),
+    };
+    format!(
+        "local {} <-> remote {}",
+        side(&pair.local_candidate_id),
+        side(&pair.remote_candidate_id)
+    )
 }

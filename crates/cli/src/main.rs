@@ -40,6 +40,9 @@ struct IceArgs {
     /// loopback), `loopback`, `all`, or a comma-separated list of addresses.
     #[arg(long, default_value = "default")]
     interfaces: String,
+    /// Connect only through the TURN server (`iceTransportPolicy: "relay"`).
+    #[arg(long)]
+    relay_only: bool,
 }
 
 impl IceArgs {
@@ -52,6 +55,7 @@ impl IceArgs {
             &self.ice_servers,
             self.ice_username.as_deref(),
             self.ice_credential.as_deref(),
+            self.relay_only,
         )
     }
 }

@@ -101,7 +101,8 @@ pub async fn send(path: &Path, settings: Settings, config: Configuration) -> Cli
         let answer = token::decode(&read_token().await?, SdpType::Answer)?;
         pc.set_remote_description(answer).await?;
         common::wait_open(&mut dc_events, LIMIT).await?;
-        eprintln!("connected; sending {name} ({size} bytes)");
+        eprintln!("connected: {}", common::selected_path(&pc).await);
+        eprintln!("sending {name} ({size} bytes)");
         send_file(&pc, &dc, &mut dc_events, &mut file, &name, size).await
     }
     .await;
@@ -214,6 +215,7 @@ pub async fn receive(
             &token::encode(&answer)?,
         );
         let dc = remote_channel(&mut channels, PASTE_LIMIT).await?;
+        eprintln!("connected: {}", common::selected_path(&pc).await);
         let mut dc_events = dc.events();
         receive_file(&dc, &mut dc_events, output).await
     }
