@@ -1,14 +1,17 @@
 //! The W3C "perfect negotiation" pattern between two peers in one process
 //! (UDP on 127.0.0.1), then an ICE restart negotiated the same way.
 //!
-//! Both peers create a data channel at the same moment, so both may send an
-//! offer (a glare, depending on timing). The impolite peer ignores the colliding offer; the polite
-//! one rolls its own back and answers. Later the polite peer calls
-//! `restartIce()`; `negotiationneeded` drives the new offer and the channel
-//! keeps working.
+//! Both peers create a data channel at the same moment, so both send an
+//! offer; the signaling channel here is slow (it holds messages until both
+//! offers are on their way), so the offers cross: a glare, every run. The
+//! impolite peer ignores the colliding offer; the polite one rolls its own
+//! back and answers. Later the polite peer calls `restartIce()`;
+//! `negotiationneeded` drives the new offer and the channel keeps working.
 //!
 //! `cargo run -p rtcpeer-cli --example perfect_negotiation`
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rtcpeer::{
@@ -29,13 +32,15 @@ enum Signal {
 }
 
 /// One side of the pattern: reacts to `negotiationneeded`, candidates and
-/// the other side's signals until the connection goes away.
+/// the other side's signals until the connection goes away. `collisions`
+/// counts the colliding offers it met.
 fn negotiate(
     name: &'static str,
     pc: PeerConnection,
     polite: bool,
     out: mpsc::UnboundedSender<Signal>,
     mut inbox: mpsc::UnboundedReceiver<Signal>,
+    collisions: Arc<AtomicU32>,
 ) {
     let mut events = pc.events();
     tokio::spawn(async move {
@@ -62,6 +67,9 @@ fn negotiate(
                         let collision = d.sdp_type == SdpType::Offer
                             && pc.signaling_state() != SignalingState::Stable;
                         ignore_offer = !polite && collision;
+                        if collision {
+                            collisions.fetch_add(1, Ordering::Relaxed);
+                        }
                         if ignore_offer {
                             println!("[{name}] impolite: ignores the colliding offer");
                             continue;
@@ -118,22 +126,83 @@ async fn remote_channel(events: &mut rtcpeer::EventStream, label: &str) -> Resul
     }
 }
 
-/// Runs the example; returns the messages that crossed (before and after
-/// the ICE restart).
-pub async fn run() -> Result<Vec<Message>> {
+/// A slow signaling channel between the two sides: it holds everything
+/// until each side has sent an offer (so the two offers cross), then
+/// forwards in order.
+fn slow_signaling(
+    mut from_a: mpsc::UnboundedReceiver<Signal>,
+    to_b: mpsc::UnboundedSender<Signal>,
+    mut from_b: mpsc::UnboundedReceiver<Signal>,
+    to_a: mpsc::UnboundedSender<Signal>,
+) {
+    let is_offer = |s: &Signal| matches!(s, Signal::Description(d) if d.sdp_type == SdpType::Offer);
+    tokio::spawn(async move {
+        let (mut held_a, mut held_b) = (Vec::new(), Vec::new());
+        // Hold until both offers are in, or a while has passed.
+        let _ = tokio::time::timeout(LIMIT, async {
+            while !(held_a.iter().any(is_offer) && held_b.iter().any(is_offer)) {
+                tokio::select! {
+                    Some(s) = from_a.recv() => held_a.push(s),
+                    Some(s) = from_b.recv() => held_b.push(s),
+                    else => break,
+                }
+            }
+        })
+        .await;
+        for s in held_a {
+            let _ = to_b.send(s);
+        }
+        for s in held_b {
+            let _ = to_a.send(s);
+        }
+        loop {
+            tokio::select! {
+                Some(s) = from_a.recv() => { let _ = to_b.send(s); }
+                Some(s) = from_b.recv() => { let _ = to_a.send(s); }
+                else => return,
+            }
+        }
+    });
+}
+
+/// What the example saw.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The messages that crossed (before and after the ICE restart).
+    pub messages: Vec<Message>,
+    /// Colliding offers the polite side met (and rolled back for).
+    pub polite_collisions: u32,
+    /// Colliding offers the impolite side met (and ignored).
+    pub impolite_collisions: u32,
+}
+
+/// Runs the example.
+pub async fn run() -> Result<Outcome> {
     let polite = PeerConnection::with_settings(Default::default(), Settings::loopback_only())?;
     let impolite = PeerConnection::with_settings(Default::default(), Settings::loopback_only())?;
+    let (polite_out, from_polite) = mpsc::unbounded_channel();
+    let (impolite_out, from_impolite) = mpsc::unbounded_channel();
     let (to_impolite, impolite_inbox) = mpsc::unbounded_channel();
     let (to_polite, polite_inbox) = mpsc::unbounded_channel();
+    slow_signaling(from_polite, to_impolite, from_impolite, to_polite);
     let mut polite_events = polite.events();
     let mut impolite_events = impolite.events();
-    negotiate("polite", polite.clone(), true, to_impolite, polite_inbox);
+    let (p_collisions, i_collisions) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    negotiate(
+        "polite",
+        polite.clone(),
+        true,
+        polite_out,
+        polite_inbox,
+        p_collisions.clone(),
+    );
     negotiate(
         "impolite",
         impolite.clone(),
         false,
-        to_polite,
+        impolite_out,
         impolite_inbox,
+        i_collisions.clone(),
     );
 
     // Glare: both want a channel at once.
@@ -178,7 +247,11 @@ pub async fn run() -> Result<Vec<Message>> {
     }
     polite.close();
     impolite.close();
-    Ok(got)
+    Ok(Outcome {
+        messages: got,
+        polite_collisions: p_collisions.load(Ordering::Relaxed),
+        impolite_collisions: i_collisions.load(Ordering::Relaxed),
+    })
 }
 
 #[tokio::main]

@@ -23,9 +23,12 @@ async fn data_channels_example() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn perfect_negotiation_example_survives_glare_and_ice_restart() {
-    let got = perfect_negotiation::run().await.unwrap();
+    let outcome = perfect_negotiation::run().await.unwrap();
+    // The offers crossed: each side met the other's colliding offer.
+    assert_eq!(outcome.polite_collisions, 1, "{outcome:?}");
+    assert_eq!(outcome.impolite_collisions, 1, "{outcome:?}");
     assert_eq!(
-        got,
+        outcome.messages,
         vec![
             Message::Text("polite says hi".into()),
             Message::Text("impolite says hi".into()),
