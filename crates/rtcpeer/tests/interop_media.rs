@@ -86,6 +86,21 @@ fn make_media(dir: &Path, codec: RtpCodec) -> (PathBuf, PathBuf) {
             "-f",
             "h264",
         ]);
+    } else if codec == RtpCodec::Av1 {
+        v.args([
+            "-c:v",
+            "libaom-av1",
+            "-usage",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "400k",
+            "-g",
+            "30",
+            "-lag-in-frames",
+            "0",
+        ]);
     } else if codec == RtpCodec::Vp9 {
         v.args([
             "-c:v",
@@ -209,21 +224,22 @@ async fn record_video(rx: RtpReceiver, path: PathBuf) -> usize {
         }
         std::fs::write(&path, out).unwrap();
     } else {
-        let vp9 = frames
-            .first()
-            .is_some_and(|(_, f)| f.codec == RtpCodec::Vp9);
+        let codec = frames.first().map(|(_, f)| f.codec);
         let (width, height) = frames
             .iter()
-            .find_map(|(_, f)| {
-                if vp9 {
-                    rtcpeer::rtp::codec::vp9_frame_info(&f.data)?.size
-                } else {
-                    vp8_keyframe_size(&f.data)
-                }
+            .find_map(|(_, f)| match codec {
+                Some(RtpCodec::Vp9) => rtcpeer::rtp::codec::vp9_frame_info(&f.data)?.size,
+                // The decoder finds the size in the sequence header.
+                Some(RtpCodec::Av1) => Some((320, 240)),
+                _ => vp8_keyframe_size(&f.data),
             })
             .expect("a keyframe");
         let header = IvfHeader {
-            fourcc: if vp9 { *b"VP90" } else { *b"VP80" },
+            fourcc: match codec {
+                Some(RtpCodec::Vp9) => *b"VP90",
+                Some(RtpCodec::Av1) => *b"AV01",
+                _ => *b"VP80",
+            },
             width,
             height,
             timebase_den: 90_000,
@@ -232,7 +248,15 @@ async fn record_video(rx: RtpReceiver, path: PathBuf) -> usize {
         };
         let mut w = IvfWriter::new(std::fs::File::create(&path).unwrap(), header).unwrap();
         for (ts, f) in &frames {
-            w.write_frame(*ts, &f.data).unwrap();
+            if codec == Some(RtpCodec::Av1) {
+                // A temporal unit in IVF starts with a temporal delimiter,
+                // which RTP does not carry.
+                let mut tu = vec![0x12, 0x00];
+                tu.extend_from_slice(&f.data);
+                w.write_frame(*ts, &tu).unwrap();
+            } else {
+                w.write_frame(*ts, &f.data).unwrap();
+            }
         }
         w.finish().unwrap();
     }
@@ -362,6 +386,8 @@ async fn both_ways(browser: Browser, codec: RtpCodec) {
             .filter(|c| {
                 if codec == RtpCodec::Vp9 {
                     c.mime_type == "video/VP9" && c.sdp_fmtp_line == "profile-id=0"
+                } else if codec == RtpCodec::Av1 {
+                    c.mime_type == "video/AV1"
                 } else {
                     c.mime_type == "video/H264"
                         && c.sdp_fmtp_line
@@ -507,6 +533,12 @@ async fn chromium_vp9_and_opus_both_ways() {
 async fn firefox_vp9_and_opus_both_ways() {
     testkit::isolate!();
     both_ways(Browser::Firefox, RtpCodec::Vp9).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_av1_and_opus_both_ways() {
+    testkit::isolate!();
+    both_ways(Browser::Chromium, RtpCodec::Av1).await;
 }
 
 /// The VP8 PictureID (RFC 7741 §4.2) of a payload, when it has one.
