@@ -22,6 +22,7 @@ mod datachannel;
 pub mod dtmf;
 mod handles;
 pub mod media;
+mod mux;
 mod net;
 mod peer;
 mod transport;
@@ -31,6 +32,7 @@ pub use datachannel::{
     Message,
 };
 pub use dtmf::{DtmfSenderEvent, DtmfTone, RtcDtmfSender};
+pub use mux::UdpMux;
 pub use net::{InterfaceFilter, Settings};
 pub use transport::{
     DtlsTransport, DtlsTransportEvent, DtlsTransportState, SctpTransport, SctpTransportEvent,

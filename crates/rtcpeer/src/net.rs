@@ -34,6 +34,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, UdpSocket};
 use tokio::sync::{mpsc, Notify};
 
+use crate::mux::{MuxConn, UdpMux};
 use crate::peer::Shared;
 
 /// Which local addresses the connection gathers host candidates on.
@@ -69,6 +70,10 @@ pub struct Settings {
     /// and name the URL's host. Not empty: exactly these certificates are
     /// accepted (pinned), whatever name or expiry they carry.
     pub turn_tls_certificates: Vec<Vec<u8>>,
+    /// Single-port mode: gather one host candidate, the address of this
+    /// shared socket, instead of binding sockets of our own
+    /// ([`Settings::interfaces`] is then not used). See [`UdpMux`].
+    pub udp_mux: Option<UdpMux>,
 }
 
 impl Settings {
@@ -466,14 +471,22 @@ fn tls_config(settings: &Settings) -> Option<Arc<rustls::ClientConfig>> {
 /// What woke the actor.
 enum Got {
     Udp(usize, usize, SocketAddr),
+    Mux(SocketAddr, Vec<u8>),
     Link(LinkMessage),
     Nothing,
 }
 
 async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
-    let bound = bind_sockets(&settings).await;
-    let addrs: Vec<SocketAddr> = bound.iter().map(|(_, a)| *a).collect();
-    let sockets: Vec<UdpSocket> = bound.into_iter().map(|(s, _)| s).collect();
+    // Single-port mode: no sockets of our own, the mux's address only.
+    let mut mux: Option<MuxConn> = settings.udp_mux.as_ref().map(|m| m.register());
+    let (addrs, sockets): (Vec<SocketAddr>, Vec<UdpSocket>) = match &mux {
+        Some(m) => (vec![m.local_addr()], Vec::new()),
+        None => {
+            let bound = bind_sockets(&settings).await;
+            let addrs = bound.iter().map(|(_, a)| *a).collect();
+            (addrs, bound.into_iter().map(|(s, _)| s).collect())
+        }
+    };
     let families = (
         addrs.iter().any(|a| a.is_ipv4()),
         addrs.iter().any(|a| a.is_ipv6()),
@@ -494,7 +507,14 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
     let mut gathered = false;
     loop {
         let deadline = match weak.upgrade() {
-            Some(shared) => shared.core().poll_timeout(),
+            Some(shared) => {
+                let core = shared.core();
+                if let Some(m) = &mut mux {
+                    // After an ICE restart too: checks name the new ufrag.
+                    m.add_ufrag(core.local_ice_credentials().0);
+                }
+                core.poll_timeout()
+            }
             None => break,
         };
         let far = Instant::now() + Duration::from_secs(3600);
@@ -502,6 +522,12 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
         let got = tokio::select! {
             r = poll_fn(|cx| poll_recv_any(&sockets, &mut buf, cx)) => Got::Udp(r.0, r.1, r.2),
             Some(m) = link_rx.recv() => Got::Link(m),
+            Some((from, data)) = async {
+                match &mut mux {
+                    Some(m) => m.rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => Got::Mux(from, data),
             _ = sleep => Got::Nothing,
             _ = signals.wake.notified() => Got::Nothing,
             _ = signals.shutdown.notified() => break,
@@ -570,6 +596,17 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                 Got::Link(LinkMessage::Closed { local, server }) => {
                     links.remove(&(local, server));
                 }
+                Got::Mux(from, data) => {
+                    core.handle_receive(now, addrs[0], from, &data);
+                    if let Some(m) = &mut mux {
+                        for _ in 0..BATCH {
+                            let Ok((from, data)) = m.rx.try_recv() else {
+                                break;
+                            };
+                            core.handle_receive(now, addrs[0], from, &data);
+                        }
+                    }
+                }
                 Got::Nothing => {}
             }
             if let Some((i, n, from)) = udp {
@@ -629,6 +666,12 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                 });
                 if link.send(t.data).is_err() {
                     links.remove(&key);
+                }
+                continue;
+            }
+            if let Some(m) = &mux {
+                if t.local == m.local_addr() {
+                    m.send_to(&t.data, t.remote).await;
                 }
                 continue;
             }

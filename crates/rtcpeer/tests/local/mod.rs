@@ -71,7 +71,11 @@ pub struct Pair {
 
 impl Pair {
     pub async fn open(label: &str) -> Pair {
-        let (a, b) = (loopback_pc(), loopback_pc());
+        Pair::open_between(label, loopback_pc(), loopback_pc()).await
+    }
+
+    /// Like [`Pair::open`], with connections the caller made (`a` offers).
+    pub async fn open_between(label: &str, a: PeerConnection, b: PeerConnection) -> Pair {
         let mut b_events = b.events();
         let a_dc = a.create_data_channel(label, Default::default()).unwrap();
         let mut a_dc_events = a_dc.events();
