@@ -229,6 +229,16 @@ async fn run_matrix(kind: Kind, we_offer: bool) {
         ]
     );
 
+    // The DTLS version the handshake settled on (we offer 1.2 as client and
+    // take what the peer's ClientHello offers as server).
+    let stats = pc.get_stats().await.unwrap();
+    let tls = stats.iter().find_map(|s| match &s.kind {
+        rtcpeer::stats::StatsKind::Transport(t) => t.tls_version.clone(),
+        _ => None,
+    });
+    println!("{kind:?} we_offer={we_offer}: DTLS version {tls:?}");
+    assert!(matches!(tls.as_deref(), Some("FEFD" | "FEFC")), "{tls:?}");
+
     // The peer's view: every channel and its options, every message.
     let report = remote.report().await;
     assert_eq!(report["connectionState"], json!("connected"), "{report}");
