@@ -177,7 +177,7 @@ pub const PAGE: &str = r##"<!doctype html>
   }
   await pc.setLocalDescription(await pc.createOffer());
   await new Promise((r) => { if (pc.iceGatheringState === "complete") r(); pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && r(); });
-  const answer = await (await fetch(view ? "/view" : "/publish", { method: "POST", body: JSON.stringify(pc.localDescription) })).json();
+  const answer = await (await fetch((window.EXAMPLE_SERVER || "") + (view ? "/view" : "/publish"), { method: "POST", body: JSON.stringify(pc.localDescription) })).json();
   await pc.setRemoteDescription(answer);
 })();
 </script>

@@ -128,7 +128,7 @@ const log = (s) => (document.getElementById("log").textContent += s + "\n");
   const signal = async () => {
     await pc.setLocalDescription(await pc.createOffer());
     await new Promise((r) => { if (pc.iceGatheringState === "complete") r(); pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && r(); });
-    const answer = await (await fetch("/offer", { method: "POST", body: JSON.stringify(pc.localDescription) })).json();
+    const answer = await (await fetch((window.EXAMPLE_SERVER || "") + "/offer", { method: "POST", body: JSON.stringify(pc.localDescription) })).json();
     await pc.setRemoteDescription(answer);
   };
   document.getElementById("restart").onclick = () => { pc.restartIce(); signal(); };

@@ -76,7 +76,8 @@ pub fn router(media: Arc<Media>) -> Router {
 
 pub const PAGE: &str = r#"<!doctype html>
 <title>rtcpeer play from disk</title>
-<video id="v" autoplay playsinline controls width="640"></video>
+<p>Muted so that browsers let it start by itself: unmute with the controls.</p>
+<video id="v" autoplay playsinline controls muted width="640"></video>
 <pre id="log"></pre>
 <script>
 (async () => {
@@ -88,7 +89,7 @@ pub const PAGE: &str = r#"<!doctype html>
   pc.onconnectionstatechange = () => (document.getElementById("log").textContent += pc.connectionState + "\n");
   await pc.setLocalDescription(await pc.createOffer());
   await new Promise((r) => { if (pc.iceGatheringState === "complete") r(); pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && r(); });
-  const answer = await (await fetch("/offer", { method: "POST", body: JSON.stringify(pc.localDescription) })).json();
+  const answer = await (await fetch((window.EXAMPLE_SERVER || "") + "/offer", { method: "POST", body: JSON.stringify(pc.localDescription) })).json();
   await pc.setRemoteDescription(answer);
 })();
 </script>

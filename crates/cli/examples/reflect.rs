@@ -92,7 +92,7 @@ pub const PAGE: &str = r#"<!doctype html>
   for (const t of stream.getTracks()) pc.addTrack(t, stream);
   await pc.setLocalDescription(await pc.createOffer());
   await new Promise((r) => { if (pc.iceGatheringState === "complete") r(); pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && r(); });
-  const answer = await (await fetch("/offer", { method: "POST", body: JSON.stringify(pc.localDescription) })).json();
+  const answer = await (await fetch((window.EXAMPLE_SERVER || "") + "/offer", { method: "POST", body: JSON.stringify(pc.localDescription) })).json();
   await pc.setRemoteDescription(answer);
 })();
 </script>

@@ -427,3 +427,113 @@ async fn ice_restart_example_keeps_chromiums_channel_through_a_restart() {
     );
     assert_eq!(server.restarts(), 1);
 }
+
+/// An example's own page, served by the test's signaling server with the
+/// example's address and the testkit helper added, and `check` (a script
+/// that ends with `done`/`fail`) appended; the page's result.
+async fn own_page(
+    base: &str,
+    page: &str,
+    check: &str,
+    during: impl std::future::Future<Output = ()>,
+) -> Value {
+    let html = page.replacen(
+        "<!doctype html>",
+        &format!(
+            "<!doctype html><script src=\"/testkit.js\"></script>\
+             <script>window.EXAMPLE_SERVER = \"{base}\";</script>"
+        ),
+        1,
+    ) + check;
+    let signaling = SignalingServer::start().await.unwrap();
+    signaling.add_page("own.html", &html);
+    let peer = signaling.peer("own");
+    let browser = Browser::Chromium.launch(&peer.url("own.html")).unwrap();
+    during.await;
+    peer.send(json!({"go": true}));
+    let result = browser.wait_result(&peer, LIMIT).await;
+    browser.stop();
+    result.unwrap_or_else(|e| panic!("the example's own page: {e}"))
+}
+
+/// The video element `#v` plays (its size and time).
+const PLAYS: &str = r#"<script>
+run(async () => {
+  const v = document.getElementById("v");
+  await waitFor(() => v.videoWidth > 0 && v.currentTime > 1, "the video plays", 25000);
+  return { width: v.videoWidth, height: v.videoHeight };
+});
+</script>
+"#;
+
+/// The reflect and play_from_disk pages that `cargo run --example` serves
+/// work as they are in Chromium.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflect_and_play_from_disk_pages_work_in_chromium() {
+    testkit::isolate!();
+    // reflect: the camera (640x480 by default) comes back and plays.
+    let base = serve(reflect::PAGE, reflect::router()).await;
+    let r = own_page(&base, reflect::PAGE, PLAYS, async {}).await;
+    assert_eq!(r, json!({"width": 640, "height": 480}), "reflect");
+
+    // play_from_disk: the 320x240 file plays.
+    let dir = tempfile::tempdir().unwrap();
+    let (video, audio) = make_media(dir.path());
+    let media = Arc::new(play_from_disk::Media::load(&video, &audio).unwrap());
+    let base = serve(play_from_disk::PAGE, play_from_disk::router(media)).await;
+    let r = own_page(&base, play_from_disk::PAGE, PLAYS, async {}).await;
+    assert_eq!(r, json!({"width": 320, "height": 240}), "play_from_disk");
+}
+
+/// The save_to_disk and ice_restart pages that `cargo run --example` serves
+/// work as they are in Chromium.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_to_disk_and_ice_restart_pages_work_in_chromium() {
+    testkit::isolate!();
+    let dir = tempfile::tempdir().unwrap();
+
+    // save_to_disk: the page sends until a 2 s recording is saved.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let router = save_to_disk::router(dir.path().to_path_buf(), Duration::from_secs(2), tx);
+    let base = serve(save_to_disk::PAGE, router).await;
+    let wait = r#"<script>run(async () => { await signal.recv(); return "sent"; });</script>"#;
+    let saved = Arc::new(std::sync::Mutex::new(None));
+    let got = saved.clone();
+    let recorded = async move {
+        let s = tokio::time::timeout(LIMIT, rx.recv())
+            .await
+            .expect("saved in time");
+        *got.lock().unwrap() = s;
+    };
+    assert_eq!(
+        own_page(&base, save_to_disk::PAGE, wait, recorded).await,
+        "sent"
+    );
+    let saved = saved.lock().unwrap().take().expect("a recording").unwrap();
+    assert!(saved.video.expect("video").1 >= 20, "save_to_disk");
+    assert!(saved.audio.expect("audio").1 >= 90, "save_to_disk");
+
+    // ice_restart: echoes carry the server's ufrag; after a click on the
+    // button they carry a new one.
+    let server = ice_restart::Server::default();
+    let base = serve(ice_restart::PAGE, ice_restart::router(server.clone())).await;
+    let check = r#"<script>
+run(async () => {
+  const echoes = () => document.getElementById("log").textContent.split("\n")
+    .filter((l) => l.startsWith("echo: ")).map((l) => l.split(" ")[1]);
+  const button = document.getElementById("restart");
+  await waitFor(() => !button.disabled && echoes().length > 0, "a first echo", 20000);
+  const first = echoes()[0];
+  button.click();
+  await waitFor(() => echoes().some((u) => u !== first), "an echo after the restart", 20000);
+  return Array.from(new Set(echoes())).length;
+});
+</script>
+"#;
+    assert_eq!(
+        own_page(&base, ice_restart::PAGE, check, async {}).await,
+        2,
+        "ice_restart"
+    );
+    assert_eq!(server.restarts(), 1);
+}

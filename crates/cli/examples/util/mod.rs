@@ -1,7 +1,9 @@
 //! Pieces the media examples share: non-trickle offer/answer over HTTP (the
 //! webrtc-echoes convention: `POST /offer` with a complete offer as JSON
 //! `RTCSessionDescriptionInit`, the complete answer back), a tiny page
-//! server, reading and pacing media files.
+//! server, reading and pacing media files. Each example's page POSTs to its
+//! own origin, or to `window.EXAMPLE_SERVER` when a page served elsewhere
+//! (a test's) sets it.
 #![allow(dead_code)]
 
 use std::future::Future;
