@@ -25,6 +25,7 @@ use rtcpeer_rtp::packet::Extensions;
 use rtcpeer_rtp::rtcp::{self, RtcpPacket, TwccBuilder};
 use rtcpeer_rtp::stats::{InboundRtpStats, OutboundRtpStats};
 use rtcpeer_rtp::stream::{InboundConfig, InboundStream, OutboundConfig, OutboundStream};
+use rtcpeer_rtp::transport_cc::TwccSendLog;
 use rtcpeer_rtp::RtpPacket;
 
 use crate::description::{Direction, MediaKind};
@@ -105,6 +106,21 @@ pub enum MediaEvent {
         /// The packet.
         packet: Vec<u8>,
     },
+}
+
+/// What the remote's transport-wide CC feedback said about our packets
+/// (once transport-cc is negotiated, every RTP packet we send carries a
+/// transport-wide sequence number).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransportFeedback {
+    /// RTP packets we sent with a transport-wide sequence number.
+    pub packets_numbered: u64,
+    /// Feedback packets (RTPFB 15) received.
+    pub feedback_packets: u64,
+    /// Packets the feedback reported as received.
+    pub reported_received: u64,
+    /// Packets the feedback reported as not (yet) received.
+    pub reported_lost: u64,
 }
 
 /// Media input that was dropped (untrusted input never panics).
@@ -260,6 +276,11 @@ struct Twcc {
     media_ssrc: u32,
     /// When feedback is next due (`None`: nothing recorded since the last).
     next: Option<Instant>,
+    /// Our own packets' sequence numbers and send times.
+    send_log: Option<TwccSendLog>,
+    /// The latest time a call gave us (numbers packets without a clock read).
+    now: Option<Instant>,
+    sent: TransportFeedback,
 }
 
 impl Twcc {
@@ -363,6 +384,7 @@ impl MediaEngine {
 
     /// Packetizes one frame of the transceiver's sender.
     pub fn send_sample(&mut self, now: Instant, id: TransceiverId, sample: &Sample) -> bool {
+        self.twcc.now = Some(now);
         let Some(s) = self.senders.iter_mut().find(|s| s.id == id) else {
             return false;
         };
@@ -557,6 +579,7 @@ impl MediaEngine {
 
     /// One unprotected RTP packet arrived.
     pub fn handle_rtp(&mut self, now: Instant, data: &[u8]) {
+        self.twcc.now = Some(now);
         let Ok(p) = RtpPacket::parse(data) else {
             self.counters.rtp_malformed += 1;
             return;
@@ -731,6 +754,7 @@ impl MediaEngine {
 
     /// One unprotected (compound) RTCP packet arrived.
     pub fn handle_rtcp(&mut self, now: Instant, data: &[u8]) {
+        self.twcc.now = Some(now);
         let Ok(pkts) = rtcp::parse_compound(data) else {
             self.counters.rtcp_malformed += 1;
             return;
@@ -755,6 +779,18 @@ impl MediaEngine {
                     self.handle_report_blocks(now, &sr.reports);
                 }
                 RtcpPacket::ReceiverReport(rr) => self.handle_report_blocks(now, &rr.reports),
+                RtcpPacket::TransportCc(fb) => {
+                    self.twcc.sent.feedback_packets += 1;
+                    if let Some(log) = self.twcc.send_log.as_mut() {
+                        for r in log.on_feedback(fb) {
+                            if r.arrival_us.is_some() {
+                                self.twcc.sent.reported_received += 1;
+                            } else {
+                                self.twcc.sent.reported_lost += 1;
+                            }
+                        }
+                    }
+                }
                 RtcpPacket::Nack(_) | RtcpPacket::Pli(_) | RtcpPacket::Fir(_) => {
                     for s in self.senders.iter_mut() {
                         let resend = s.stream.handle_rtcp(now, pkt);
@@ -825,6 +861,7 @@ impl MediaEngine {
 
     /// Runs due timers: frames the jitter buffer releases, NACK/PLI, reports.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.twcc.now = Some(now);
         for i in 0..self.receivers.len() {
             if self.receivers[i]
                 .stream
@@ -907,7 +944,39 @@ impl MediaEngine {
 
     /// The next RTP packet to protect and send.
     pub fn poll_rtp(&mut self) -> Option<Vec<u8>> {
-        self.out_rtp.pop_front()
+        let mut p = self.out_rtp.pop_front()?;
+        self.number(&mut p);
+        Some(p)
+    }
+
+    /// Writes the next transport-wide sequence number into a packet that
+    /// carries the (negotiated) transport-cc extension.
+    fn number(&mut self, p: &mut [u8]) {
+        let (Some(id), Some(now)) = (self.twcc.ext, self.twcc.now) else {
+            return;
+        };
+        let Ok(parsed) = RtpPacket::parse(p) else {
+            return;
+        };
+        let Some(at) = parsed
+            .extension(id)
+            .filter(|v| v.len() == 2)
+            .map(|v| v.as_ptr() as usize - p.as_ptr() as usize)
+        else {
+            return;
+        };
+        let log = self
+            .twcc
+            .send_log
+            .get_or_insert_with(|| TwccSendLog::new(0, Duration::from_secs(5)));
+        let seq = log.on_send(now, p.len());
+        p[at..at + 2].copy_from_slice(&seq.to_be_bytes());
+        self.twcc.sent.packets_numbered += 1;
+    }
+
+    /// What the remote's transport-wide CC feedback reported about our packets.
+    pub fn transport_feedback(&self) -> TransportFeedback {
+        self.twcc.sent
     }
 
     /// The next RTCP packet to protect and send.
@@ -966,6 +1035,15 @@ fn new_sender(t: &Transceiver) -> Option<SendState> {
             .and_then(|e| u8::try_from(e.id).ok()),
     ) {
         let _ = extensions.set(id, mid.as_bytes());
+    }
+    if let Some(id) = t
+        .negotiated_extensions
+        .iter()
+        .find(|e| e.uri == TWCC_URI)
+        .and_then(|e| u8::try_from(e.id).ok())
+    {
+        // The transport-wide sequence number is written as the packet leaves.
+        let _ = extensions.set(id, &[0, 0]);
     }
     let seed = crate::peer::random_u64();
     let dtmf = (t.kind == MediaKind::Audio)

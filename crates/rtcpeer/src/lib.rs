@@ -41,7 +41,7 @@ pub use transport::{
 
 /// The ICE agent's types: [`ice::Candidate`], [`ice::CandidatePairStats`], …
 pub use rtcpeer_proto::ice;
-pub use rtcpeer_proto::media::{Frame, MediaCounters, Sample};
+pub use rtcpeer_proto::media::{Frame, MediaCounters, Sample, TransportFeedback};
 /// RTP, RTCP, packetizers and media files (IVF, Ogg Opus, H264 Annex B).
 pub use rtcpeer_rtp as rtp;
 pub use rtcpeer_rtp::stats::{InboundRtpStats, OutboundRtpStats};

@@ -597,6 +597,13 @@ impl PeerConnection {
         self.shared.core().set_receive_loss(percent, seed);
     }
 
+    /// What the remote's transport-wide CC feedback (RTCP RTPFB 15) said
+    /// about the RTP packets we sent: how many were numbered, reported
+    /// received, reported lost.
+    pub fn transport_feedback(&self) -> rtcpeer_proto::media::TransportFeedback {
+        self.shared.core().transport_feedback()
+    }
+
     /// Dropped media input (malformed, unroutable, unsupported packets).
     pub fn media_counters(&self) -> crate::MediaCounters {
         self.shared.core().media_counters()

@@ -448,6 +448,15 @@ async fn both_ways(browser: Browser, codec: RtpCodec) {
         sent_v > 250 && sent_a > 400,
         "sent {sent_v} frames, {sent_a} audio packets"
     );
+    // Our packets carry transport-wide sequence numbers; the browser's
+    // feedback reports them received.
+    let fb = pc.transport_feedback();
+    eprintln!("transport-wide CC feedback from the browser: {fb:?}");
+    assert!(fb.packets_numbered > 600, "{fb:?}");
+    assert!(
+        fb.reported_received * 10 >= fb.packets_numbered * 9,
+        "{fb:?}"
+    );
     page.finish();
     let report = page.report(DEFAULT_TIMEOUT).await.unwrap();
     pc.close();

@@ -133,6 +133,20 @@ async fn video_frames_cross_srtp_intact() {
     let inb = tracks[0].receiver.stats().unwrap();
     assert_eq!(inb.packets_received, out.packets_sent);
     assert_eq!(b.media_counters(), Default::default());
+    // Each packet carried a transport-wide sequence number, and b's
+    // transport-wide CC feedback reports every one received.
+    let mut fb = a.transport_feedback();
+    timeout(LIMIT, async {
+        while fb.reported_received < out.packets_sent {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            fb = a.transport_feedback();
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("feedback for {} packets: {fb:?}", out.packets_sent));
+    assert_eq!(fb.packets_numbered, out.packets_sent, "{fb:?}");
+    assert_eq!(fb.reported_received, out.packets_sent, "{fb:?}");
+    assert_eq!(fb.reported_lost, 0, "{fb:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,6 +91,11 @@ impl PeerConnection {
         self.media.receiver_stats(id)
     }
 
+    /// What the remote's transport-wide CC feedback said about our packets.
+    pub fn transport_feedback(&self) -> crate::media::TransportFeedback {
+        self.media.transport_feedback()
+    }
+
     /// Dropped media input.
     pub fn media_counters(&self) -> MediaCounters {
         self.media.counters()
