@@ -951,6 +951,12 @@ impl IceAgent {
         }
     }
 
+    /// Sets our role before checks start (an agent started early, for a
+    /// candidate pool, learns it from the first local description).
+    pub fn set_controlling(&mut self, controlling: bool) {
+        self.set_role(controlling);
+    }
+
     pub(crate) fn set_role(&mut self, controlling: bool) {
         if self.controlling != controlling {
             self.controlling = controlling;

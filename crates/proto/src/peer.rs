@@ -243,6 +243,13 @@ pub struct PeerConnection {
     remote_end_of_candidates: bool,
     rollback_snapshot: Option<Snapshot>,
     gathering_requested: bool,
+    /// iceCandidatePoolSize: candidates gathered before the first local
+    /// description, signaled when it is applied.
+    pooled_candidates: Vec<String>,
+    /// The pool's gathering completed before the first local description.
+    pooled_complete: bool,
+    /// ICE was started for the pool, its role still to be set.
+    pool_role_pending: bool,
     ice_restart_requested: bool,
     next_transceiver_id: u32,
     cname: String,
@@ -313,6 +320,9 @@ impl PeerConnection {
             remote_end_of_candidates: false,
             rollback_snapshot: None,
             gathering_requested: false,
+            pooled_candidates: Vec::new(),
+            pooled_complete: false,
+            pool_role_pending: false,
             ice_restart_requested: false,
             next_transceiver_id: 0,
             cname: cname.clone(),

@@ -332,6 +332,14 @@ impl Transport {
         self.ice = Some(ice);
     }
 
+    /// Sets the ICE role of an agent started before the first local
+    /// description (a candidate pool); nothing when ICE does not run.
+    pub fn set_ice_controlling(&mut self, controlling: bool) {
+        if let Some(ice) = self.ice.as_mut() {
+            ice.set_controlling(controlling);
+        }
+    }
+
     /// The remote ICE credentials of the last [`Transport::configure`].
     pub fn remote_ice_credentials(&self) -> Option<(&str, &str)> {
         self.params

@@ -423,9 +423,10 @@ impl PeerConnection {
     /// that the W3C configuration has no member for (which interfaces to
     /// gather on, see [`Settings`]).
     pub fn with_settings(config: Configuration, settings: Settings) -> Result<PeerConnection> {
+        let pool = config.ice_candidate_pool_size > 0;
         let mut core = proto::PeerConnection::new(config)?;
         core.set_ice_config(settings.ice_config());
-        Ok(PeerConnection {
+        let pc = PeerConnection {
             shared: Arc::new(Shared {
                 core: Mutex::new(core),
                 subscribers: Mutex::new(Vec::new()),
@@ -441,7 +442,19 @@ impl PeerConnection {
                 media_closed: AtomicBool::new(false),
                 dtmf: Default::default(),
             }),
-        })
+        };
+        pc.start_pool(pool);
+        Ok(pc)
+    }
+
+    /// `iceCandidatePoolSize` > 0: the network actor starts now and gathers
+    /// before the first local description (needs a tokio runtime; outside
+    /// one, gathering waits for setLocalDescription as usual).
+    fn start_pool(&self, pool: bool) {
+        if pool && tokio::runtime::Handle::try_current().is_ok() {
+            crate::net::ensure_started(&self.shared);
+            self.shared.signals.wake.notify_one();
+        }
     }
 
     /// `sctp`: the SCTP transport, `None` (null) until data channels are
@@ -797,7 +810,10 @@ impl PeerConnection {
 
     /// `setConfiguration(configuration)`.
     pub fn set_configuration(&self, config: Configuration) -> Result<()> {
-        self.shared.mutate(|c| c.set_configuration(config))
+        let pool = config.ice_candidate_pool_size > 0;
+        self.shared.mutate(|c| c.set_configuration(config))?;
+        self.start_pool(pool);
+        Ok(())
     }
 
     /// `close()`. Every [`PeerConnection::events`] stream ends afterwards

@@ -47,7 +47,9 @@ impl PeerConnection {
                         ))
                     }
                 };
-                self.apply_local_offer(created)
+                self.apply_local_offer(created)?;
+                self.adopt_pool();
+                Ok(())
             }
             SdpType::Answer | SdpType::Pranswer => {
                 if !matches!(
@@ -76,7 +78,9 @@ impl PeerConnection {
                         ))
                     }
                 };
-                self.apply_local_answer(created, desc.sdp_type)
+                self.apply_local_answer(created, desc.sdp_type)?;
+                self.adopt_pool();
+                Ok(())
             }
         }
     }

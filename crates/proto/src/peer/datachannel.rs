@@ -235,6 +235,15 @@ impl PeerConnection {
                 self.transport.set_ice_config(config);
                 self.transport.start_ice(&u, &p, controlling, now);
                 self.ice_restart_requested = false;
+            } else if self.config.ice_candidate_pool_size > 0 {
+                // iceCandidatePoolSize: gather now with the credentials the
+                // first description will carry; the role comes with it.
+                let (u, p) = (self.ice_ufrag.clone(), self.ice_pwd.clone());
+                let mut config = self.transport.ice_config().clone();
+                config.relay_only = self.config.ice_transport_policy == IceTransportPolicy::Relay;
+                self.transport.set_ice_config(config);
+                self.transport.start_ice(&u, &p, true, now);
+                self.pool_role_pending = true;
             }
         }
         if !self.transport.ice_started() {

@@ -227,6 +227,13 @@ impl PeerConnection {
         if self.closed {
             return;
         }
+        if self.local_applied().is_none() {
+            // Pooled: no events before setLocalDescription.
+            if !self.pooled_candidates.contains(&candidate_line) {
+                self.pooled_candidates.push(candidate_line);
+            }
+            return;
+        }
         if self.gathering_state != IceGatheringState::Gathering {
             self.set_gathering_state(IceGatheringState::Gathering);
         }
@@ -253,9 +260,31 @@ impl PeerConnection {
             })));
     }
 
+    /// The first local description is applied: the candidate pool's ICE
+    /// agent takes its role, and what it gathered is signaled now.
+    pub(super) fn adopt_pool(&mut self) {
+        let Some(sdp_type) = self.local_applied().map(|l| l.desc.sdp_type) else {
+            return;
+        };
+        if std::mem::take(&mut self.pool_role_pending) {
+            let controlling = sdp_type == SdpType::Offer;
+            self.transport.set_ice_controlling(controlling);
+        }
+        for c in std::mem::take(&mut self.pooled_candidates) {
+            self.add_local_candidate(c);
+        }
+        if std::mem::take(&mut self.pooled_complete) {
+            self.local_gathering_complete();
+        }
+    }
+
     /// Gathering is complete: `a=end-of-candidates`, the null candidate and the state change.
     pub fn local_gathering_complete(&mut self) {
         if self.closed || self.gathering_complete {
+            return;
+        }
+        if self.local_applied().is_none() {
+            self.pooled_complete = true;
             return;
         }
         if self.gathering_state == IceGatheringState::New {
