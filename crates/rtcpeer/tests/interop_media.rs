@@ -649,8 +649,11 @@ async fn chromium_nack_and_rtx_repair_five_percent_loss() {
     );
     // Chromium sends ~25 packets a second at 320x240 here: about 10 lost.
     assert!(counters.test_dropped >= 3, "{counters:?}");
-    assert_eq!(
-        stats.packets_lost, counters.test_dropped as i64,
+    // Every packet the hook dropped came back as a retransmission
+    // (packetsReceived counts RTX packets, probes included, so packetsLost
+    // is no measure of repair here).
+    assert!(
+        stats.retransmitted_packets_received >= counters.test_dropped,
         "{stats:?}"
     );
     assert!(stats.nack_count > 0, "{stats:?}");

@@ -82,6 +82,10 @@ pub struct ReceiveStats {
     max_seq: u64,
     expected_prior: u64,
     received_prior: u64,
+    /// Packets of the media SSRC itself (RTX excluded): what RTCP report
+    /// blocks count (RFC 3550 §6.4.1 is per SSRC; a repaired loss is still
+    /// a loss on the wire, and the sender's estimator needs to see it).
+    media_received: u64,
     epoch: Option<Instant>,
     last_transit: Option<u32>,
     /// Jitter in timestamp units, scaled by 16 as in RFC 3550 A.8.
@@ -101,6 +105,7 @@ impl ReceiveStats {
             max_seq: 0,
             expected_prior: 0,
             received_prior: 0,
+            media_received: 0,
             epoch: None,
             last_transit: None,
             jitter_q4: 0,
@@ -137,6 +142,7 @@ impl ReceiveStats {
         } else if s > self.max_seq {
             self.max_seq = s;
         }
+        self.media_received += 1;
         let st = &mut self.stats;
         st.packets_received += 1;
         st.bytes_received += p.payload().len() as u64;
@@ -201,7 +207,7 @@ impl ReceiveStats {
     /// A report block for an RR/SR at `now`; advances the "since last report" counters.
     pub fn report_block(&mut self, now: Instant) -> ReportBlock {
         let expected = self.expected();
-        let received = self.stats.packets_received;
+        let received = self.media_received;
         let lost = expected as i64 - received as i64;
         let expected_interval = expected - self.expected_prior;
         let received_interval = received - self.received_prior;
@@ -383,6 +389,22 @@ mod tests {
         // next interval without loss
         r.on_packet(t0, &RtpPacket::parse(&pkt(10, 0)).unwrap());
         assert_eq!(r.report_block(t0).fraction_lost, 0);
+    }
+
+    #[test]
+    fn retransmissions_do_not_hide_loss_from_report_blocks() {
+        let mut r = ReceiveStats::new(7, 90_000);
+        let t0 = Instant::now();
+        for s in [1u16, 2, 4] {
+            r.on_packet(t0, &RtpPacket::parse(&pkt(s, 0)).unwrap());
+        }
+        // packet 3 comes back on RTX (and a padding probe arrives too)
+        r.on_rtx_packet(t0, &RtpPacket::parse(&pkt(9, 0)).unwrap());
+        r.on_rtx_packet(t0, &RtpPacket::parse(&pkt(10, 0)).unwrap());
+        let b = r.report_block(t0);
+        assert_eq!(b.cumulative_lost, 1);
+        assert_eq!(b.fraction_lost, 64);
+        assert_eq!(r.inbound().packets_received, 5);
     }
 
     #[test]
