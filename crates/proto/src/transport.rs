@@ -516,6 +516,33 @@ impl Transport {
         }
     }
 
+    /// The `.local` (mDNS) names of remote candidates not resolved yet.
+    pub fn unresolved_remote_hostnames(&self) -> Vec<String> {
+        let Some(ice) = self.ice.as_ref() else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = ice
+            .remote_candidates()
+            .into_iter()
+            .filter(|c| c.is_unresolved())
+            .filter_map(|c| c.hostname)
+            .filter(|h| h.to_ascii_lowercase().ends_with(".local"))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The address of a remote candidate's host name (from mDNS): the
+    /// candidate is paired now.
+    pub fn resolve_remote_hostname(&mut self, hostname: &str, ip: std::net::IpAddr, now: Instant) {
+        self.now = Some(now);
+        if let Some(ice) = self.ice.as_mut() {
+            ice.resolve_remote_candidate(hostname, ip);
+        }
+        self.pump(now);
+    }
+
     /// The remote side sent `end-of-candidates`.
     pub fn end_of_remote_candidates(&mut self) {
         if let Some(ice) = self.ice.as_mut() {

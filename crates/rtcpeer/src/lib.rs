@@ -21,6 +21,7 @@
 mod datachannel;
 pub mod dtmf;
 mod handles;
+mod mdns;
 pub mod media;
 mod mux;
 mod net;

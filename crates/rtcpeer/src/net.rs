@@ -34,6 +34,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, UdpSocket};
 use tokio::sync::{mpsc, Notify};
 
+use crate::mdns::Resolver;
 use crate::mux::{MuxConn, UdpMux};
 use crate::peer::Shared;
 
@@ -472,6 +473,7 @@ fn tls_config(settings: &Settings) -> Option<Arc<rustls::ClientConfig>> {
 enum Got {
     Udp(usize, usize, SocketAddr),
     Mux(SocketAddr, Vec<u8>),
+    Mdns(Vec<(String, IpAddr)>),
     Link(LinkMessage),
     Nothing,
 }
@@ -505,6 +507,8 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
         HashMap::new();
     let mut buf = vec![0u8; 65_536];
     let mut gathered = false;
+    // Opened when a remote candidate names a `.local` host.
+    let mut resolver: Option<Resolver> = None;
     loop {
         let deadline = match weak.upgrade() {
             Some(shared) => {
@@ -518,6 +522,10 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
             None => break,
         };
         let far = Instant::now() + Duration::from_secs(3600);
+        let deadline = match (deadline, resolver.as_ref().and_then(|r| r.next_timeout())) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let sleep = tokio::time::sleep_until(deadline.unwrap_or(far).into());
         let got = tokio::select! {
             r = poll_fn(|cx| poll_recv_any(&sockets, &mut buf, cx)) => Got::Udp(r.0, r.1, r.2),
@@ -528,6 +536,12 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                     None => std::future::pending().await,
                 }
             } => Got::Mux(from, data),
+            answers = async {
+                match &mut resolver {
+                    Some(r) => r.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => Got::Mdns(answers),
             _ = sleep => Got::Nothing,
             _ = signals.wake.notified() => Got::Nothing,
             _ = signals.shutdown.notified() => break,
@@ -536,6 +550,8 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
             break;
         };
         let mut transmits = Vec::new();
+        let mut unresolved = Vec::new();
+        let mut woke = false;
         let mut events = Vec::new();
         let mut media = Vec::new();
         let closed = {
@@ -607,7 +623,15 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                         }
                     }
                 }
-                Got::Nothing => {}
+                Got::Mdns(answers) => {
+                    let names = core.unresolved_remote_hostnames();
+                    for (name, ip) in answers {
+                        for n in names.iter().filter(|n| n.eq_ignore_ascii_case(&name)) {
+                            core.resolve_remote_hostname(now, n, ip);
+                        }
+                    }
+                }
+                Got::Nothing => woke = true,
             }
             if let Some((i, n, from)) = udp {
                 core.handle_receive(now, addrs[i], from, &buf[..n]);
@@ -628,6 +652,10 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                 }
             }
             core.handle_timeout(now);
+            if woke {
+                // Remote candidates come with API calls (a wake-up).
+                unresolved = core.unresolved_remote_hostnames();
+            }
             while let Some(t) = core.poll_transmit() {
                 transmits.push(t);
             }
@@ -644,6 +672,14 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
         }
         shared.dispatch_media(media);
         drop(shared);
+        if !unresolved.is_empty() && resolver.is_none() {
+            resolver = Resolver::open();
+        }
+        if let Some(r) = &mut resolver {
+            let now = Instant::now();
+            r.ask(&unresolved, now).await;
+            r.handle_timeout(now).await;
+        }
         for t in transmits {
             if t.proto == Protocol::Tcp {
                 // To a TURN server over TCP or TLS (the agent has no ICE-TCP

@@ -118,6 +118,21 @@ impl PeerConnection {
         }
     }
 
+    /// The `.local` (mDNS) host names of remote candidates still to resolve.
+    pub fn unresolved_remote_hostnames(&self) -> Vec<String> {
+        self.transport.unresolved_remote_hostnames()
+    }
+
+    /// An mDNS answer for a remote candidate's host name.
+    pub fn resolve_remote_hostname(&mut self, now: Instant, hostname: &str, ip: std::net::IpAddr) {
+        self.sync_transport(now);
+        if self.closed {
+            return;
+        }
+        self.transport.resolve_remote_hostname(hostname, ip, now);
+        self.pull_transport_events();
+    }
+
     /// Adds a STUN server (its URL resolved by the caller): a
     /// server-reflexive candidate is gathered out of every UDP host socket.
     /// Before a local description it is remembered until ICE starts.
