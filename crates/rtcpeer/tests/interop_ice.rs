@@ -518,3 +518,63 @@ async fn chromium_restarts_ice_and_we_follow() {
     assert_eq!(report["received"]["chat"], json!(["before", "after"]));
     pc.close();
 }
+
+/// Whether a succeeded pair of `pc` has a signaled `.local` host candidate
+/// (resolved by our mDNS query) as its remote end.
+async fn mdns_pair_succeeded(pc: &PeerConnection) -> bool {
+    let report = pc.get_stats().await.unwrap();
+    let found = report.of_type("candidate-pair").any(|p| {
+        let rtcpeer::stats::StatsKind::CandidatePair(p) = &p.kind else {
+            return false;
+        };
+        p.state == "succeeded"
+            && report.get(&p.remote_candidate_id).is_some_and(|r| {
+                matches!(&r.kind, rtcpeer::stats::StatsKind::RemoteCandidate(c)
+                    if c.candidate_type == "host"
+                        && c.address.as_deref().is_some_and(|a| a.ends_with(".local")))
+            })
+    });
+    found
+}
+
+/// Chromium with its default mDNS obfuscation signals only `<uuid>.local`
+/// host candidates; its own mDNS responder answers our query, and a pair
+/// toward the resolved candidate succeeds (not only the peer-reflexive one
+/// its checks teach us).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_mdns_candidates_are_resolved() {
+    testkit::isolate!();
+    let options = testkit::browser::LaunchOptions {
+        mdns: true,
+        ..Default::default()
+    };
+    let chromium = BrowserPeer::launch_with(
+        Browser::Chromium,
+        json!({"role": "answerer", "echo": true}),
+        &options,
+    )
+    .await
+    .expect("Chromium starts");
+    let (pc, _events, dc, mut dc_events, _seen) =
+        connect(Configuration::default(), namespace_settings(), &chromium).await;
+    echo(&dc, &mut dc_events, "over mdns").await;
+    let remote = pc.remote_description().unwrap().sdp;
+    let hosts: Vec<&str> = remote
+        .lines()
+        .filter(|l| l.starts_with("a=candidate") && l.contains("typ host"))
+        .collect();
+    let resolved = timeout(LIMIT, async {
+        while !mdns_pair_succeeded(&pc).await {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let report = pc.get_stats().await.unwrap();
+    assert!(
+        resolved.is_ok(),
+        "no succeeded pair toward a resolved .local candidate; remote SDP hosts {hosts:?}; {:#?}",
+        report.of_type("remote-candidate").collect::<Vec<_>>()
+    );
+    pc.close();
+    chromium.finish();
+}
