@@ -246,6 +246,8 @@ pub struct PeerConnection {
     /// iceCandidatePoolSize: candidates gathered before the first local
     /// description, signaled when it is applied.
     pooled_candidates: Vec<String>,
+    /// Host addresses signaled as mDNS names instead (`<uuid>.local`).
+    local_host_names: std::collections::HashMap<std::net::IpAddr, String>,
     /// The pool's gathering completed before the first local description.
     pooled_complete: bool,
     /// ICE was started for the pool, its role still to be set.
@@ -321,6 +323,7 @@ impl PeerConnection {
             rollback_snapshot: None,
             gathering_requested: false,
             pooled_candidates: Vec::new(),
+            local_host_names: Default::default(),
             pooled_complete: false,
             pool_role_pending: false,
             ice_restart_requested: false,

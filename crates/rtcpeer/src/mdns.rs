@@ -122,6 +122,68 @@ fn answers_inner(m: &[u8]) -> Option<Vec<(String, IpAddr)>> {
     Some(out)
 }
 
+/// The questions of a query (QR clear): names and types.
+pub(crate) fn questions(m: &[u8]) -> Vec<(String, u16)> {
+    let mut out = Vec::new();
+    let (Some(flags), Some(qd)) = (u16_at(m, 2), u16_at(m, 4)) else {
+        return out;
+    };
+    if flags & 0x8000 != 0 {
+        return out;
+    }
+    let mut at = 12;
+    for _ in 0..qd.min(32) {
+        let Some((name, next)) = read_name(m, at) else {
+            break;
+        };
+        let Some(ty) = u16_at(m, next) else { break };
+        out.push((name, ty));
+        at = next + 4;
+    }
+    out
+}
+
+/// An authoritative answer: `name` is at `ip` (A or AAAA), cache-flush,
+/// TTL 120 s; `id` echoes a legacy unicast query's.
+pub(crate) fn response(id: u16, name: &str, ip: IpAddr) -> Option<Vec<u8>> {
+    let mut m = id.to_be_bytes().to_vec();
+    m.extend_from_slice(&[0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    write_name(&mut m, name)?;
+    let (ty, data) = match ip {
+        IpAddr::V4(v4) => (TYPE_A, v4.octets().to_vec()),
+        IpAddr::V6(v6) => (TYPE_AAAA, v6.octets().to_vec()),
+    };
+    m.extend_from_slice(&ty.to_be_bytes());
+    m.extend_from_slice(&(0x8000 | CLASS_IN).to_be_bytes());
+    m.extend_from_slice(&120u32.to_be_bytes());
+    m.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    m.extend_from_slice(&data);
+    Some(m)
+}
+
+/// A fresh `<uuid v4>.local` name.
+pub(crate) fn random_name() -> String {
+    let mut b = [0u8; 16];
+    if aws_lc_rs::rand::fill(&mut b).is_err() {
+        // Unique enough without the RNG: the time and this process.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        b = (t ^ ((std::process::id() as u128) << 64)).to_be_bytes();
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}.local",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 /// The IPv4 addresses of the interfaces to ask on.
 fn interfaces() -> Vec<Ipv4Addr> {
     let mut out: Vec<Ipv4Addr> = if_addrs::get_if_addrs()
@@ -143,6 +205,8 @@ pub(crate) struct Resolver {
     interfaces: Vec<Ipv4Addr>,
     /// Name (lower case) → (when to ask again, how many retries were sent).
     asking: HashMap<String, (Instant, usize)>,
+    /// Our own host names (lower case) and the addresses they stand for.
+    own: HashMap<String, IpAddr>,
     buf: Vec<u8>,
 }
 
@@ -171,6 +235,7 @@ impl Resolver {
             socket,
             interfaces,
             asking: HashMap::new(),
+            own: HashMap::new(),
             buf: vec![0u8; 9000],
         })
     }
@@ -222,11 +287,55 @@ impl Resolver {
         }
     }
 
-    /// Waits for a datagram; the answers it holds for names we ask for.
+    /// Answers queries for `name` with `ip` from now on.
+    pub(crate) fn serve(&mut self, name: &str, ip: IpAddr) {
+        self.own.insert(name.to_ascii_lowercase(), ip);
+    }
+
+    /// Answers a query that asks for one of our names.
+    async fn answer(&self, n: usize, from: SocketAddr) {
+        let m = &self.buf[..n];
+        let id = u16_at(m, 0).unwrap_or(0);
+        for (name, ty) in questions(m) {
+            let Some(ip) = self.own.get(&name.to_ascii_lowercase()) else {
+                continue;
+            };
+            let wanted = match ip {
+                IpAddr::V4(_) => TYPE_A,
+                IpAddr::V6(_) => TYPE_AAAA,
+            };
+            if ty != wanted && ty != 255 {
+                continue;
+            }
+            if from.port() != PORT {
+                // A legacy unicast query (RFC 6762 §6.7): answer it directly.
+                if let Some(r) = response(id, &name, *ip) {
+                    let _ = self.socket.send_to(&r, from).await;
+                }
+                continue;
+            }
+            let Some(r) = response(0, &name, *ip) else {
+                continue;
+            };
+            for i in &self.interfaces {
+                let _ = socket2::SockRef::from(&self.socket).set_multicast_if_v4(i);
+                let _ = self
+                    .socket
+                    .send_to(&r, SocketAddr::from((GROUP, PORT)))
+                    .await;
+            }
+        }
+    }
+
+    /// Waits for a datagram; answers it if it asks for one of our names;
+    /// the answers it holds for names we ask for.
     pub(crate) async fn recv(&mut self) -> Vec<(String, IpAddr)> {
-        let Ok((n, _)) = self.socket.recv_from(&mut self.buf).await else {
+        let Ok((n, from)) = self.socket.recv_from(&mut self.buf).await else {
             return Vec::new();
         };
+        if !self.own.is_empty() {
+            self.answer(n, from).await;
+        }
         answers(&self.buf[..n])
             .into_iter()
             .filter(|(name, _)| self.asking.contains_key(&name.to_ascii_lowercase()))
@@ -238,24 +347,35 @@ impl Resolver {
 mod tests {
     use super::*;
 
-    fn response(name: &str, ip: [u8; 4]) -> Vec<u8> {
-        let mut m = vec![0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0];
-        write_name(&mut m, name).unwrap();
-        m.extend_from_slice(&[0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4]);
-        m.extend_from_slice(&ip);
-        m
-    }
-
     #[test]
     fn query_and_answer() {
         let q = query("abc-def.local").unwrap();
         assert_eq!(&q[12..], b"\x07abc-def\x05local\x00\x00\x01\x00\x01");
         assert!(answers(&q).is_empty(), "a query has no answers");
-        let r = response("abc-def.local", [203, 0, 113, 2]);
+        let r = response(0, "abc-def.local", IpAddr::from([203, 0, 113, 2])).unwrap();
         assert_eq!(
             answers(&r),
             vec![("abc-def.local".to_string(), IpAddr::from([203, 0, 113, 2]))]
         );
+    }
+
+    #[test]
+    fn questions_and_our_answers() {
+        let q = query("abc.local").unwrap();
+        assert_eq!(questions(&q), vec![("abc.local".to_string(), TYPE_A)]);
+        let r = response(7, "abc.local", IpAddr::from([10, 1, 2, 3])).unwrap();
+        assert!(questions(&r).is_empty(), "a response asks nothing");
+        assert_eq!(
+            answers(&r),
+            vec![("abc.local".to_string(), IpAddr::from([10, 1, 2, 3]))]
+        );
+        let name = random_name();
+        assert_eq!(name.len(), 36 + 6, "{name}");
+        assert_eq!(&name[14..15], "4", "{name}");
+        assert_ne!(name, random_name());
+        for cut in 0..r.len() {
+            let _ = questions(&q[..cut.min(q.len())]);
+        }
     }
 
     #[test]

@@ -75,6 +75,10 @@ pub struct Settings {
     /// shared socket, instead of binding sockets of our own
     /// ([`Settings::interfaces`] is then not used). See [`UdpMux`].
     pub udp_mux: Option<UdpMux>,
+    /// Signal host candidates as `<uuid>.local` mDNS names, as browsers do
+    /// by default, and answer mDNS queries for them (on 0.0.0.0:5353,
+    /// 224.0.0.251); srflx and relay candidates then carry `raddr 0.0.0.0`.
+    pub mdns_host_names: bool,
 }
 
 impl Settings {
@@ -509,6 +513,9 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
     let mut gathered = false;
     // Opened when a remote candidate names a `.local` host.
     let mut resolver: Option<Resolver> = None;
+    // Our host addresses' mDNS names (Settings::mdns_host_names).
+    let mut own_names: Vec<(IpAddr, String)> = Vec::new();
+    let mut serving = 0;
     loop {
         let deadline = match weak.upgrade() {
             Some(shared) => {
@@ -562,6 +569,19 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                 // ICE restart keeps the same sockets).
                 if !gathered {
                     for a in &addrs {
+                        if settings.mdns_host_names {
+                            let ip = a.ip();
+                            let name = own_names
+                                .iter()
+                                .find(|(i, _)| *i == ip)
+                                .map(|(_, n)| n.clone())
+                                .unwrap_or_else(|| {
+                                    let n = crate::mdns::random_name();
+                                    own_names.push((ip, n.clone()));
+                                    n
+                                });
+                            core.set_local_host_name(ip, &name);
+                        }
                         core.add_host_candidate(now, *a);
                     }
                     for s in &servers {
@@ -672,10 +692,14 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
         }
         shared.dispatch_media(media);
         drop(shared);
-        if !unresolved.is_empty() && resolver.is_none() {
+        if (!unresolved.is_empty() || own_names.len() > serving) && resolver.is_none() {
             resolver = Resolver::open();
         }
         if let Some(r) = &mut resolver {
+            for (ip, name) in &own_names[serving..] {
+                r.serve(name, *ip);
+            }
+            serving = own_names.len();
             let now = Instant::now();
             r.ask(&unresolved, now).await;
             r.handle_timeout(now).await;

@@ -11,7 +11,7 @@ mod local;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use local::{remote_channel, LIMIT};
+use local::{remote_channel, trickle, LIMIT};
 use rtcpeer::stats::StatsKind;
 use rtcpeer::{DataChannelEvent, Event, PeerConnection, Settings};
 use tokio::net::UdpSocket;
@@ -128,6 +128,66 @@ async fn a_local_candidate_is_resolved_by_mdns() {
         .unwrap()
         .unwrap();
     assert!(answered >= 1);
+    a.close();
+    b.close();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_host_addresses_hide_behind_mdns_names() {
+    testkit::isolate!();
+    let hidden = Settings {
+        mdns_host_names: true,
+        ..Settings::loopback_only()
+    };
+    let a = PeerConnection::with_settings(Default::default(), hidden).unwrap();
+    let b = PeerConnection::with_settings(Default::default(), Settings::loopback_only()).unwrap();
+    let mut a_events = a.events();
+    let mut b_channels = b.events();
+    // Only a's candidates are signaled: b must resolve a's name to connect.
+    trickle(&a, &b);
+    let dc = a.create_data_channel("hidden", Default::default()).unwrap();
+    let mut dc_events = dc.events();
+    let offer = a.create_offer(Default::default()).await.unwrap();
+    a.set_local_description(Some(offer.clone())).await.unwrap();
+    b.set_remote_description(offer).await.unwrap();
+    let answer = b.create_answer(Default::default()).await.unwrap();
+    b.set_local_description(Some(answer.clone())).await.unwrap();
+    a.set_remote_description(answer).await.unwrap();
+
+    let mut signaled = Vec::new();
+    timeout(LIMIT, async {
+        loop {
+            match a_events.recv().await {
+                Some(Event::IceCandidate(Some(c))) => signaled.push(c.candidate),
+                Some(Event::IceCandidate(None)) => break,
+                Some(_) => {}
+                None => panic!("a is gone"),
+            }
+        }
+    })
+    .await
+    .expect("a gathers");
+    assert!(!signaled.is_empty());
+    for c in &signaled {
+        assert!(c.contains(".local ") && !c.contains("127.0.0.1"), "{c}");
+    }
+    let sdp = a.local_description().unwrap().sdp;
+    let in_sdp: Vec<&str> = sdp
+        .lines()
+        .filter(|l| l.starts_with("a=candidate"))
+        .collect();
+    assert!(!in_sdp.is_empty());
+    for c in &in_sdp {
+        assert!(c.contains(".local ") && !c.contains("127.0.0.1"), "{c}");
+    }
+
+    let b_dc = remote_channel(&mut b_channels).await;
+    timeout(LIMIT, async {
+        while dc_events.recv().await != Some(DataChannelEvent::Open) {}
+    })
+    .await
+    .expect("the channel opens: b resolved our name");
+    assert_eq!(b_dc.label(), "hidden");
     a.close();
     b.close();
 }

@@ -227,6 +227,7 @@ impl PeerConnection {
         if self.closed {
             return;
         }
+        let candidate_line = self.hide_host_address(candidate_line);
         if self.local_applied().is_none() {
             // Pooled: no events before setLocalDescription.
             if !self.pooled_candidates.contains(&candidate_line) {
@@ -258,6 +259,43 @@ impl PeerConnection {
                 sdp_m_line_index: Some(index),
                 username_fragment: Some(self.ice_ufrag.clone()),
             })));
+    }
+
+    /// Signals host candidates on `ip` as `name` (an mDNS `<uuid>.local`
+    /// name the caller answers queries for), and the related address of
+    /// server-reflexive and relayed candidates as `0.0.0.0 0`, as browsers
+    /// do. Call before the host candidate is added.
+    pub fn set_local_host_name(&mut self, ip: std::net::IpAddr, name: &str) {
+        self.local_host_names.insert(ip, name.to_string());
+    }
+
+    fn hide_host_address(&self, line: String) -> String {
+        if self.local_host_names.is_empty() {
+            return line;
+        }
+        let Ok(mut c) = rtcpeer_ice::Candidate::parse(&line) else {
+            return line;
+        };
+        match c.kind {
+            rtcpeer_ice::CandidateKind::Host => {
+                let Some(name) = self.local_host_names.get(&c.address.ip()) else {
+                    return line;
+                };
+                let unspecified: std::net::IpAddr = if c.address.is_ipv4() {
+                    std::net::Ipv4Addr::UNSPECIFIED.into()
+                } else {
+                    std::net::Ipv6Addr::UNSPECIFIED.into()
+                };
+                c.hostname = Some(name.clone());
+                c.address = std::net::SocketAddr::new(unspecified, c.address.port());
+            }
+            _ => {
+                if c.related.is_some() {
+                    c.related = Some(std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+                }
+            }
+        }
+        c.to_string()
     }
 
     /// The first local description is applied: the candidate pool's ICE
