@@ -207,6 +207,9 @@ pub(crate) struct Resolver {
     asking: HashMap<String, (Instant, usize)>,
     /// Our own host names (lower case) and the addresses they stand for.
     own: HashMap<String, IpAddr>,
+    /// When each of our names was last answered by multicast (at most once
+    /// a second, RFC 6762 §6: a query arrives once per interface).
+    answered: HashMap<String, Instant>,
     buf: Vec<u8>,
 }
 
@@ -236,6 +239,7 @@ impl Resolver {
             interfaces,
             asking: HashMap::new(),
             own: HashMap::new(),
+            answered: HashMap::new(),
             buf: vec![0u8; 9000],
         })
     }
@@ -293,11 +297,12 @@ impl Resolver {
     }
 
     /// Answers a query that asks for one of our names.
-    async fn answer(&self, n: usize, from: SocketAddr) {
+    async fn answer(&mut self, n: usize, from: SocketAddr) {
         let m = &self.buf[..n];
         let id = u16_at(m, 0).unwrap_or(0);
         for (name, ty) in questions(m) {
-            let Some(ip) = self.own.get(&name.to_ascii_lowercase()) else {
+            let key = name.to_ascii_lowercase();
+            let Some(ip) = self.own.get(&key).copied() else {
                 continue;
             };
             let wanted = match ip {
@@ -309,12 +314,21 @@ impl Resolver {
             }
             if from.port() != PORT {
                 // A legacy unicast query (RFC 6762 §6.7): answer it directly.
-                if let Some(r) = response(id, &name, *ip) {
+                if let Some(r) = response(id, &name, ip) {
                     let _ = self.socket.send_to(&r, from).await;
                 }
                 continue;
             }
-            let Some(r) = response(0, &name, *ip) else {
+            let now = Instant::now();
+            if self
+                .answered
+                .get(&key)
+                .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(1))
+            {
+                continue;
+            }
+            self.answered.insert(key, now);
+            let Some(r) = response(0, &name, ip) else {
                 continue;
             };
             for i in &self.interfaces {

@@ -45,6 +45,8 @@ struct Seen {
     states: Vec<PeerConnectionState>,
     /// Channels the page opened (`datachannel` events).
     channels: Vec<DataChannel>,
+    /// Drop the page's candidates (trickled and in its descriptions).
+    ignore_remote_candidates: bool,
 }
 
 /// Forwards signaling both ways (our events to the page, the page's
@@ -81,7 +83,14 @@ async fn signal_until(
                 m = page.recv() => {
                     let m: Value = m.expect("the page signals");
                     if m.get("type").is_some() {
-                        let d: SessionDescription = serde_json::from_value(m).unwrap();
+                        let mut d: SessionDescription = serde_json::from_value(m).unwrap();
+                        if seen.ignore_remote_candidates {
+                            d.sdp = d
+                                .sdp
+                                .split_inclusive('\n')
+                                .filter(|l| !l.starts_with("a=candidate"))
+                                .collect();
+                        }
                         let offer = d.sdp_type == rtcpeer::SdpType::Offer;
                         pc.set_remote_description(d).await.unwrap();
                         if offer {
@@ -90,6 +99,9 @@ async fn signal_until(
                             page.send(serde_json::to_value(&answer).unwrap());
                         }
                     } else if let Some(c) = m.get("candidate").and_then(Value::as_str) {
+                        if seen.ignore_remote_candidates {
+                            continue;
+                        }
                         if c.is_empty() {
                             pc.add_ice_candidate(None).await.unwrap();
                         } else {
@@ -574,6 +586,72 @@ async fn chromium_mdns_candidates_are_resolved() {
         resolved.is_ok(),
         "no succeeded pair toward a resolved .local candidate; remote SDP hosts {hosts:?}; {:#?}",
         report.of_type("remote-candidate").collect::<Vec<_>>()
+    );
+    pc.close();
+    chromium.finish();
+}
+
+/// Our host addresses behind mDNS names (`Settings::mdns_host_names`):
+/// Chromium gets only `<uuid>.local` candidates and we drop all of its, so
+/// the connection comes up only if Chromium resolves our names through our
+/// responder and checks toward them. Chromium resolves remote `.local`
+/// names only with its own mDNS mode on (`LaunchOptions::mdns`): with
+/// `--disable-features=WebRtcHideLocalIpsWithMdns` it never queries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_resolves_our_mdns_names() {
+    testkit::isolate!();
+    let options = testkit::browser::LaunchOptions {
+        mdns: true,
+        ..Default::default()
+    };
+    let chromium = BrowserPeer::launch_with(
+        Browser::Chromium,
+        json!({"role": "answerer", "echo": true}),
+        &options,
+    )
+    .await
+    .expect("Chromium starts");
+    let settings = Settings {
+        mdns_host_names: true,
+        ..namespace_settings()
+    };
+    let pc = PeerConnection::with_settings(Configuration::default(), settings).unwrap();
+    let mut pc_events = pc.events();
+    let dc = pc.create_data_channel("chat", Default::default()).unwrap();
+    let mut dc_events = dc.events();
+    let offer = pc.create_offer(Default::default()).await.unwrap();
+    pc.set_local_description(Some(offer.clone())).await.unwrap();
+    chromium.send(serde_json::to_value(&offer).unwrap());
+    let mut seen = Seen {
+        ignore_remote_candidates: true,
+        ..Seen::default()
+    };
+    signal_until(
+        &pc,
+        &mut pc_events,
+        &chromium,
+        Some(&mut dc_events),
+        &mut seen,
+        |_, e| e == Some(&DataChannelEvent::Open),
+    )
+    .await;
+    echo(&dc, &mut dc_events, "resolved by chromium").await;
+    assert!(!seen.local_candidates.is_empty());
+    for c in &seen.local_candidates {
+        assert!(c.contains(".local "), "{c}");
+        assert!(!c.contains("203.0.113.") && !c.contains("127.0.0.1"), "{c}");
+    }
+    let report = pc.get_stats().await.unwrap();
+    let remote: Vec<String> = report
+        .of_type("remote-candidate")
+        .filter_map(|s| match &s.kind {
+            rtcpeer::stats::StatsKind::RemoteCandidate(c) => Some(c.candidate_type.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !remote.is_empty() && remote.iter().all(|t| t == "prflx"),
+        "we only learned Chromium from its checks: {remote:?}"
     );
     pc.close();
     chromium.finish();
