@@ -432,14 +432,20 @@ impl Transport {
     /// Registers one local UDP socket as a host candidate and returns its SDP
     /// `candidate:` line, or `None` before ICE started or when refused.
     pub fn add_host(&mut self, addr: SocketAddr) -> Option<String> {
+        self.add_host_over(addr, Protocol::Udp)
+    }
+
+    /// A host candidate on a UDP socket, or (TCP) an ICE-TCP passive one on
+    /// a listening socket (RFC 6544); its SDP line.
+    pub fn add_host_over(&mut self, addr: SocketAddr, proto: Protocol) -> Option<String> {
         let ice = self.ice.as_mut()?;
         let pref = self.next_local_pref;
         self.next_local_pref = self.next_local_pref.saturating_sub(1);
-        ice.add_local_candidate(Candidate::host(addr, Protocol::Udp, pref))
+        ice.add_local_candidate(Candidate::host(addr, proto, pref))
             .ok()?;
         ice.local_candidates()
             .into_iter()
-            .find(|c| c.address == addr && c.protocol == Protocol::Udp)
+            .find(|c| c.address == addr && c.protocol == proto)
             .map(|c| c.to_string())
     }
 
@@ -506,12 +512,13 @@ impl Transport {
             return;
         }
         match Candidate::parse(line) {
-            Ok(c) if c.protocol == Protocol::Udp && c.component == 1 => {
+            Ok(c) if c.component == 1 => {
+                // UDP, and TCP (the agent pairs passive with active only).
                 if ice.add_remote_candidate(c).is_err() {
                     self.counters.bad_remote_candidates += 1;
                 }
             }
-            Ok(_) => {} // TCP and RTCP-component candidates: not used (rtcp-mux, UDP only).
+            Ok(_) => {} // RTCP-component candidates: not used (rtcp-mux).
             Err(_) => self.counters.bad_remote_candidates += 1,
         }
     }

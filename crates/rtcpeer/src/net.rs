@@ -79,6 +79,10 @@ pub struct Settings {
     /// by default, and answer mDNS queries for them (on 0.0.0.0:5353,
     /// 224.0.0.251); srflx and relay candidates then carry `raddr 0.0.0.0`.
     pub mdns_host_names: bool,
+    /// Also gather ICE-TCP passive host candidates (RFC 6544): a listening
+    /// TCP socket beside each host UDP socket, accepting the peer's active
+    /// connections (RFC 4571 framing). Not with [`Settings::udp_mux`].
+    pub ice_tcp: bool,
 }
 
 impl Settings {
@@ -385,6 +389,67 @@ async fn turn_link(
     signals.wake.notify_one();
 }
 
+/// One ICE-TCP connection a peer opened to our passive candidate `local`:
+/// frames what the actor sends (RFC 4571), reads frames back.
+async fn ice_tcp_link(
+    local: SocketAddr,
+    remote: SocketAddr,
+    stream: tokio::net::TcpStream,
+    mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
+    to_actor: mpsc::UnboundedSender<LinkMessage>,
+    signals: Arc<Signals>,
+) {
+    let _ = stream.set_nodelay(true);
+    let (mut reader, mut writer) = stream.into_split();
+    let mut decoder = rtcpeer_proto::ice::tcp::FrameDecoder::new();
+    let mut chunk = vec![0u8; 16_384];
+    let mut framed = Vec::new();
+    loop {
+        tokio::select! {
+            out = outgoing.recv() => {
+                let Some(bytes) = out else { break };
+                framed.clear();
+                if !rtcpeer_proto::ice::tcp::frame(&bytes, &mut framed) {
+                    continue;
+                }
+                if writer.write_all(&framed).await.is_err() {
+                    break;
+                }
+            }
+            n = reader.read(&mut chunk) => {
+                let n = match n {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                decoder.push(&chunk[..n]);
+                while let Some(frame) = decoder.next_frame() {
+                    let bytes = frame.to_vec();
+                    let _ = to_actor.send(LinkMessage::Data { local, server: remote, bytes });
+                    signals.wake.notify_one();
+                }
+            }
+        }
+    }
+    let _ = to_actor.send(LinkMessage::Closed {
+        local,
+        server: remote,
+    });
+    signals.wake.notify_one();
+}
+
+/// Waits for a connection on any of the ICE-TCP listeners.
+fn poll_accept_any(
+    listeners: &[(tokio::net::TcpListener, SocketAddr)],
+    cx: &mut std::task::Context<'_>,
+) -> Poll<(SocketAddr, tokio::net::TcpStream, SocketAddr)> {
+    for (l, addr) in listeners {
+        if let Poll::Ready(Ok((stream, peer))) = l.poll_accept(cx) {
+            return Poll::Ready((*addr, stream, peer));
+        }
+    }
+    Poll::Pending
+}
+
 /// Accepts exactly the pinned certificates ([`Settings::turn_tls_certificates`]),
 /// still checking the handshake's signatures with their keys.
 #[derive(Debug)]
@@ -478,6 +543,7 @@ enum Got {
     Udp(usize, usize, SocketAddr),
     Mux(SocketAddr, Vec<u8>),
     Mdns(Vec<(String, IpAddr)>),
+    Accepted(SocketAddr, tokio::net::TcpStream, SocketAddr),
     Link(LinkMessage),
     Nothing,
 }
@@ -493,6 +559,17 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
             (addrs, bound.into_iter().map(|(s, _)| s).collect())
         }
     };
+    // ICE-TCP passive candidates: a listener beside each host socket.
+    let mut tcp_listeners: Vec<(tokio::net::TcpListener, SocketAddr)> = Vec::new();
+    if settings.ice_tcp && mux.is_none() {
+        for a in &addrs {
+            if let Ok(l) = tokio::net::TcpListener::bind(SocketAddr::new(a.ip(), 0)).await {
+                if let Ok(la) = l.local_addr() {
+                    tcp_listeners.push((l, la));
+                }
+            }
+        }
+    }
     let families = (
         addrs.iter().any(|a| a.is_ipv4()),
         addrs.iter().any(|a| a.is_ipv6()),
@@ -501,6 +578,17 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
         Some(shared) => resolve_servers(&shared, families).await,
         None => return,
     };
+    let turn_tcp: std::collections::HashSet<SocketAddr> = servers
+        .iter()
+        .filter_map(|s| match s {
+            Server::Turn {
+                addr,
+                proto: Protocol::Tcp,
+                ..
+            } => Some(*addr),
+            _ => None,
+        })
+        .collect();
     let tls = if tls_hosts.is_empty() {
         None
     } else {
@@ -549,6 +637,9 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                     None => std::future::pending().await,
                 }
             } => Got::Mdns(answers),
+            (local, stream, peer) = poll_fn(|cx| poll_accept_any(&tcp_listeners, cx)) => {
+                Got::Accepted(local, stream, peer)
+            }
             _ = sleep => Got::Nothing,
             _ = signals.wake.notified() => Got::Nothing,
             _ = signals.shutdown.notified() => break,
@@ -583,6 +674,14 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                             core.set_local_host_name(ip, &name);
                         }
                         core.add_host_candidate(now, *a);
+                    }
+                    for (_, a) in &tcp_listeners {
+                        if settings.mdns_host_names {
+                            if let Some((_, name)) = own_names.iter().find(|(i, _)| *i == a.ip()) {
+                                core.set_local_host_name(a.ip(), name);
+                            }
+                        }
+                        core.add_tcp_host_candidate(now, *a);
                     }
                     for s in &servers {
                         match s {
@@ -651,6 +750,18 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                         }
                     }
                 }
+                Got::Accepted(local, stream, peer) => {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    tokio::spawn(ice_tcp_link(
+                        local,
+                        peer,
+                        stream,
+                        rx,
+                        link_tx.clone(),
+                        signals.clone(),
+                    ));
+                    links.insert((local, peer), tx);
+                }
                 Got::Nothing => woke = true,
             }
             if let Some((i, n, from)) = udp {
@@ -706,9 +817,14 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
         }
         for t in transmits {
             if t.proto == Protocol::Tcp {
-                // To a TURN server over TCP or TLS (the agent has no ICE-TCP
-                // host candidates here).
+                // On an ICE-TCP connection the peer opened, or to a TURN
+                // server over TCP or TLS (connected on first use); anything
+                // else (e.g. toward an active candidate's port 9) has no
+                // connection and is dropped.
                 let key = (t.local, t.remote);
+                if !links.contains_key(&key) && !turn_tcp.contains(&t.remote) {
+                    continue;
+                }
                 let link = links.entry(key).or_insert_with(|| {
                     let (tx, rx) = mpsc::unbounded_channel();
                     let tls = tls_hosts

@@ -47,6 +47,8 @@ struct Seen {
     channels: Vec<DataChannel>,
     /// Drop the page's candidates (trickled and in its descriptions).
     ignore_remote_candidates: bool,
+    /// Signal only our TCP candidates to the page, and use only its TCP ones.
+    only_tcp_local: bool,
 }
 
 /// Forwards signaling both ways (our events to the page, the page's
@@ -68,7 +70,9 @@ async fn signal_until(
                     match e.expect("the connection lives") {
                         Event::IceCandidate(Some(c)) => {
                             seen.local_candidates.push(c.candidate.clone());
-                            page.send(serde_json::to_value(&c).unwrap());
+                            if !seen.only_tcp_local || c.candidate.contains(" tcp ") {
+                                page.send(serde_json::to_value(&c).unwrap());
+                            }
                         }
                         Event::IceCandidate(None) => page.send(json!({"candidate": ""})),
                         Event::IceCandidateError(e) => seen.errors.push(e),
@@ -99,7 +103,7 @@ async fn signal_until(
                             page.send(serde_json::to_value(&answer).unwrap());
                         }
                     } else if let Some(c) = m.get("candidate").and_then(Value::as_str) {
-                        if seen.ignore_remote_candidates {
+                        if seen.ignore_remote_candidates || (seen.only_tcp_local && !c.contains(" tcp ")) {
                             continue;
                         }
                         if c.is_empty() {
@@ -653,6 +657,72 @@ async fn chromium_resolves_our_mdns_names() {
         !remote.is_empty() && remote.iter().all(|t| t == "prflx"),
         "we only learned Chromium from its checks: {remote:?}"
     );
+    pc.close();
+    chromium.finish();
+}
+
+/// ICE-TCP (`Settings::ice_tcp`): we signal only our passive TCP host
+/// candidates, so Chromium's active TCP candidates must connect to them;
+/// the selected pair is TCP on our side and the channel echoes over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_connects_to_our_ice_tcp_passive_candidate() {
+    testkit::isolate!();
+    let chromium =
+        BrowserPeer::launch(Browser::Chromium, json!({"role": "answerer", "echo": true}))
+            .await
+            .expect("Chromium starts");
+    let settings = Settings {
+        ice_tcp: true,
+        ..namespace_settings()
+    };
+    let pc = PeerConnection::with_settings(Configuration::default(), settings).unwrap();
+    let mut pc_events = pc.events();
+    let dc = pc.create_data_channel("chat", Default::default()).unwrap();
+    let mut dc_events = dc.events();
+    let offer = pc.create_offer(Default::default()).await.unwrap();
+    pc.set_local_description(Some(offer.clone())).await.unwrap();
+    chromium.send(serde_json::to_value(&offer).unwrap());
+    let mut seen = Seen {
+        only_tcp_local: true,
+        ..Seen::default()
+    };
+    signal_until(
+        &pc,
+        &mut pc_events,
+        &chromium,
+        Some(&mut dc_events),
+        &mut seen,
+        |_, e| e == Some(&DataChannelEvent::Open),
+    )
+    .await;
+    echo(&dc, &mut dc_events, "over tcp").await;
+    assert!(
+        seen.local_candidates
+            .iter()
+            .any(|c| c.contains(" tcp ") && c.contains("tcptype passive")),
+        "{:?}",
+        seen.local_candidates
+    );
+    let report = pc.get_stats().await.unwrap();
+    let t = report.of_type("transport").next().unwrap();
+    let rtcpeer::stats::StatsKind::Transport(t) = &t.kind else {
+        unreachable!()
+    };
+    let pair = report
+        .get(
+            t.selected_candidate_pair_id
+                .as_deref()
+                .expect("a selected pair"),
+        )
+        .unwrap();
+    let rtcpeer::stats::StatsKind::CandidatePair(pair) = &pair.kind else {
+        unreachable!()
+    };
+    let local = report.get(&pair.local_candidate_id).unwrap();
+    let rtcpeer::stats::StatsKind::LocalCandidate(local) = &local.kind else {
+        unreachable!()
+    };
+    assert_eq!(local.protocol, "tcp", "{local:?}");
     pc.close();
     chromium.finish();
 }

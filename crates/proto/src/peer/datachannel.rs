@@ -133,6 +133,21 @@ impl PeerConnection {
         self.pull_transport_events();
     }
 
+    /// Registers a listening TCP socket as an ICE-TCP passive host
+    /// candidate (RFC 6544); signaled like [`Self::add_host_candidate`].
+    /// Messages from connections it accepts go to
+    /// [`Self::handle_receive_over`] with [`Protocol::Tcp`] and this address
+    /// as `local`, one RFC 4571 frame each.
+    pub fn add_tcp_host_candidate(&mut self, now: Instant, addr: SocketAddr) {
+        self.sync_transport(now);
+        if self.closed {
+            return;
+        }
+        if let Some(line) = self.transport.add_host_over(addr, Protocol::Tcp) {
+            self.add_local_candidate(line);
+        }
+    }
+
     /// Adds a STUN server (its URL resolved by the caller): a
     /// server-reflexive candidate is gathered out of every UDP host socket.
     /// Before a local description it is remembered until ICE starts.
