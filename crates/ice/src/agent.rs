@@ -467,6 +467,16 @@ impl IceAgent {
         Ok(())
     }
 
+    /// The host names of the current generation's unresolved remote
+    /// candidates (without copying the candidates).
+    pub fn unresolved_remote_hostnames(&self) -> impl Iterator<Item = &str> {
+        let gen = self.generation();
+        self.remotes
+            .iter()
+            .filter(move |r| r.generation == gen && r.cand.is_unresolved())
+            .filter_map(|r| r.cand.hostname.as_deref())
+    }
+
     /// Supplies the IP of an unresolved (mDNS) remote candidate.
     pub fn resolve_remote_candidate(&mut self, hostname: &str, ip: std::net::IpAddr) {
         let gen = self.generation();

@@ -529,11 +529,9 @@ impl Transport {
             return Vec::new();
         };
         let mut names: Vec<String> = ice
-            .remote_candidates()
-            .into_iter()
-            .filter(|c| c.is_unresolved())
-            .filter_map(|c| c.hostname)
+            .unresolved_remote_hostnames()
             .filter(|h| h.to_ascii_lowercase().ends_with(".local"))
+            .map(str::to_string)
             .collect();
         names.sort();
         names.dedup();

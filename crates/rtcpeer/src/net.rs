@@ -544,6 +544,8 @@ enum Got {
     Mux(SocketAddr, Vec<u8>),
     Mdns(Vec<(String, IpAddr)>),
     Accepted(SocketAddr, tokio::net::TcpStream, SocketAddr),
+    /// An API call (or a link task) woke the actor.
+    Woken,
     Link(LinkMessage),
     Nothing,
 }
@@ -641,7 +643,7 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                 Got::Accepted(local, stream, peer)
             }
             _ = sleep => Got::Nothing,
-            _ = signals.wake.notified() => Got::Nothing,
+            _ = signals.wake.notified() => Got::Woken,
             _ = signals.shutdown.notified() => break,
         };
         let Some(shared) = weak.upgrade() else {
@@ -762,7 +764,8 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                     ));
                     links.insert((local, peer), tx);
                 }
-                Got::Nothing => woke = true,
+                Got::Woken => woke = true,
+                Got::Nothing => {}
             }
             if let Some((i, n, from)) = udp {
                 core.handle_receive(now, addrs[i], from, &buf[..n]);
