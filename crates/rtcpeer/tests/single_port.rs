@@ -73,6 +73,35 @@ async fn answerers_share_one_port_and_each_echoes() {
         echo(pair, &format!("hello {i}")).await;
     }
 
+    // An ICE restart offered by the muxed answerer: new credentials on the
+    // shared socket, and the channel still echoes.
+    {
+        let pair = &pairs[1];
+        let ufrag = |pc: &PeerConnection| {
+            let sdp = pc.local_description().unwrap().sdp;
+            sdp.lines()
+                .find_map(|l| l.strip_prefix("a=ice-ufrag:").map(str::to_string))
+                .unwrap()
+        };
+        let before = ufrag(&pair.b);
+        pair.b.restart_ice().unwrap();
+        let offer = pair.b.create_offer(Default::default()).await.unwrap();
+        pair.b
+            .set_local_description(Some(offer.clone()))
+            .await
+            .unwrap();
+        pair.a.set_remote_description(offer).await.unwrap();
+        let answer = pair.a.create_answer(Default::default()).await.unwrap();
+        pair.a
+            .set_local_description(Some(answer.clone()))
+            .await
+            .unwrap();
+        pair.b.set_remote_description(answer).await.unwrap();
+        assert_ne!(ufrag(&pair.b), before);
+        echo(pair, "after restart").await;
+        assert_eq!(local_ports(&pair.b).await, vec![port]);
+    }
+
     // A datagram no connection can be told from is dropped and counted.
     let stranger = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     stranger
