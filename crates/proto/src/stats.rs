@@ -605,6 +605,35 @@ impl StatsReport {
         report
     }
 
+    /// The W3C stats selection algorithm: the objects `root` says yes to,
+    /// and every object they refer to through `...Id` members, directly or
+    /// not (for `getStats(track)` and `RTCRtpSender/Receiver.getStats()`).
+    pub fn select(&self, root: impl Fn(&Stats) -> bool) -> StatsReport {
+        let mut keep: Vec<String> = self
+            .iter()
+            .filter(|s| root(s))
+            .map(|s| s.id.clone())
+            .collect();
+        let mut out = StatsReport::new();
+        while let Some(id) = keep.pop() {
+            if out.get(&id).is_some() {
+                continue;
+            }
+            let Some(s) = self.get(&id) else { continue };
+            if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(s) {
+                for (k, v) in map {
+                    if k != "id" && k.ends_with("Id") {
+                        if let Some(t) = v.as_str() {
+                            keep.push(t.to_string());
+                        }
+                    }
+                }
+            }
+            out.insert(s.clone());
+        }
+        out
+    }
+
     /// Ids mentioned by a `...Id` member of some object that name no object
     /// in the report: empty when every link resolves.
     pub fn dangling_ids(&self) -> Vec<(String, String)> {

@@ -409,6 +409,13 @@ impl RtpSender {
         self.pc.core().take_keyframe_request(self.id)
     }
 
+    /// `getStats()`: this sender's `outbound-rtp` objects and everything they
+    /// refer to (codec, transport, candidate pair, media-source, …).
+    pub async fn get_stats(&self) -> crate::Result<crate::stats::StatsReport> {
+        let (now, wall) = crate::peer::stats_clock();
+        Ok(self.pc.core().get_sender_stats(self.id, now, wall))
+    }
+
     /// The `outbound-rtp` counters, once the sender sends.
     pub fn stats(&self) -> Option<OutboundRtpStats> {
         self.pc.core().sender_stats(self.id)
@@ -485,6 +492,13 @@ impl RtpReceiver {
     pub fn request_keyframe(&self) {
         self.pc.core().request_keyframe(self.id);
         self.pc.signals.wake.notify_one();
+    }
+
+    /// `getStats()`: this receiver's `inbound-rtp` objects and everything
+    /// they refer to.
+    pub async fn get_stats(&self) -> crate::Result<crate::stats::StatsReport> {
+        let (now, wall) = crate::peer::stats_clock();
+        Ok(self.pc.core().get_receiver_stats(self.id, now, wall))
     }
 
     /// The `inbound-rtp` counters, once media arrived.

@@ -481,12 +481,40 @@ impl PeerConnection {
     /// browsers' types, field names and linked ids (see [`crate::stats`]).
     /// Works after `close()` too, as in browsers.
     pub async fn get_stats(&self) -> Result<crate::stats::StatsReport> {
-        let now = std::time::Instant::now();
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64() * 1e3)
-            .unwrap_or(0.0);
+        let (now, wall) = stats_clock();
         Ok(self.shared.core().get_stats(now, wall))
+    }
+
+    /// `getStats(selector)`: the stats of the one sender or receiver of
+    /// `track` (see [`RtpSender::get_stats`]); InvalidAccessError when no
+    /// sender or receiver, or more than one, has the track.
+    pub async fn get_stats_for_track(
+        &self,
+        track: &MediaStreamTrack,
+    ) -> Result<crate::stats::StatsReport> {
+        let senders: Vec<RtpSender> = self
+            .get_senders()
+            .into_iter()
+            .filter(|s| s.track().is_some_and(|t| t.id() == track.id()))
+            .collect();
+        let receivers: Vec<RtpReceiver> = self
+            .get_receivers()
+            .into_iter()
+            .filter(|r| r.track().id() == track.id())
+            .collect();
+        match (senders.as_slice(), receivers.as_slice()) {
+            ([s], []) => s.get_stats().await,
+            ([], [r]) => r.get_stats().await,
+            _ => Err(Error::new(
+                rtcpeer_proto::ErrorKind::InvalidAccessError,
+                format!(
+                    "getStats(track): {} senders and {} receivers have track {}",
+                    senders.len(),
+                    receivers.len(),
+                    track.id()
+                ),
+            )),
+        }
     }
 
     /// `RTCPeerConnection.generateCertificate(keygenAlgorithm)`.
@@ -989,4 +1017,15 @@ fn spawn_with_callbacks<T: Send + 'static>(
             Err(e) => failure(e),
         }
     });
+}
+
+/// The clock pair the stats are taken at: the core's monotonic `now` and the
+/// wall clock in milliseconds since the Unix epoch.
+pub(crate) fn stats_clock() -> (std::time::Instant, f64) {
+    let now = std::time::Instant::now();
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1e3)
+        .unwrap_or(0.0);
+    (now, wall)
 }

@@ -385,6 +385,41 @@ async fn our_rtp_stats_match_chromiums_for_the_same_session() {
     assert!(count(ro, "packetsSent") <= count(sent, "packetsSent"));
     assert!(count(ro, "packetsSent") > 0);
 
+    // The selector forms: one sender's / receiver's objects and what they refer to.
+    let by_track = pc.get_stats_for_track(&mic).await.unwrap();
+    let sender = pc
+        .get_senders()
+        .into_iter()
+        .find(|s| s.track().is_some_and(|t| t.id() == mic.id()))
+        .unwrap();
+    let of_sender = sender.get_stats().await.unwrap();
+    for r in [&by_track, &of_sender] {
+        let types = r.iter().map(|s| s.type_name()).collect::<BTreeSet<_>>();
+        assert_eq!(r.of_type("outbound-rtp").count(), 1, "{types:?}");
+        assert_eq!(r.of_type("inbound-rtp").count(), 0, "{types:?}");
+        for t in [
+            "codec",
+            "transport",
+            "media-source",
+            "remote-inbound-rtp",
+            "candidate-pair",
+        ] {
+            assert!(types.contains(t), "{t} missing from {types:?}");
+        }
+        assert!(r.dangling_ids().is_empty());
+    }
+    let video_rx = pc
+        .get_receivers()
+        .into_iter()
+        .find(|r| r.track().kind() == MediaKind::Video)
+        .unwrap();
+    let of_receiver = video_rx.get_stats().await.unwrap();
+    assert_eq!(of_receiver.of_type("inbound-rtp").count(), 1);
+    assert_eq!(of_receiver.of_type("outbound-rtp").count(), 0);
+    let unknown = MediaStreamTrack::new(MediaKind::Audio);
+    let e = pc.get_stats_for_track(&unknown).await.unwrap_err();
+    assert_eq!(e.kind(), rtcpeer::ErrorKind::InvalidAccessError);
+
     chromium.report().await;
     pc.close();
 }

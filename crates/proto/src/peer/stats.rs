@@ -21,7 +21,7 @@ use crate::stats::{
     RemoteInboundRtpStats, RemoteOutboundRtpStats, Stats, StatsKind, StatsReport, TransportStats,
     TRANSPORT_ID,
 };
-use crate::transceiver::Transceiver;
+use crate::transceiver::{Transceiver, TransceiverId};
 
 impl PeerConnection {
     /// W3C `getStats()` for the whole connection. `now` is the caller's clock
@@ -174,6 +174,28 @@ impl PeerConnection {
             ));
         }
         report
+    }
+}
+
+impl PeerConnection {
+    /// `RTCRtpSender.getStats()`: the sender's `outbound-rtp` objects and
+    /// everything they refer to (empty before it sends).
+    pub fn get_sender_stats(&self, id: TransceiverId, now: Instant, wall_ms: f64) -> StatsReport {
+        let ssrcs: Vec<u32> = self
+            .transceiver(id)
+            .map(|t| t.sender.encodings.iter().map(|e| e.ssrc).collect())
+            .unwrap_or_default();
+        self.get_stats(now, wall_ms)
+            .select(|s| matches!(&s.kind, StatsKind::OutboundRtp(o) if ssrcs.contains(&o.ssrc)))
+    }
+
+    /// `RTCRtpReceiver.getStats()`: the receiver's `inbound-rtp` objects and
+    /// everything they refer to (empty before media arrived).
+    pub fn get_receiver_stats(&self, id: TransceiverId, now: Instant, wall_ms: f64) -> StatsReport {
+        let track = self.transceiver(id).map(|t| t.receiver.track.id.clone());
+        self.get_stats(now, wall_ms).select(|s| {
+            matches!(&s.kind, StatsKind::InboundRtp(i) if i.track_identifier.is_some() && i.track_identifier == track)
+        })
     }
 }
 
