@@ -742,11 +742,7 @@ impl IceAgent {
             }
             None => out.extend_from_slice(data),
         }
-        let now = self.now;
-        let p = &mut self.pairs[pi];
-        p.stats.packets_sent += 1;
-        p.stats.bytes_sent += data.len() as u64;
-        p.stats.last_packet_sent = Some(now);
+        self.count_sent(pi, data.len());
         Some(route)
     }
 
@@ -760,6 +756,31 @@ impl IceAgent {
             proto: r.proto,
             data: out,
         })
+    }
+
+    /// Like [`IceAgent::send`], taking the datagram by value: over a direct
+    /// (not relayed) pair it goes out as is, without a copy.
+    pub fn send_owned(&mut self, data: Vec<u8>) -> Option<Transmit> {
+        let route = self.selected_route()?;
+        let pi = self.pair_index(self.selected?)?;
+        if self.locals[self.pairs[pi].local].alloc.is_some() {
+            return self.send(&data);
+        }
+        self.count_sent(pi, data.len());
+        Some(Transmit {
+            local: route.local,
+            remote: route.remote,
+            proto: route.proto,
+            data,
+        })
+    }
+
+    fn count_sent(&mut self, pi: usize, len: usize) {
+        let now = self.now;
+        let p = &mut self.pairs[pi];
+        p.stats.packets_sent += 1;
+        p.stats.bytes_sent += len as u64;
+        p.stats.last_packet_sent = Some(now);
     }
 
     /// Advances timers: paced checks, retransmissions, nomination, consent,

@@ -800,7 +800,7 @@ impl Transport {
 
     fn dtls_out(&mut self) {
         while let Some(d) = self.dtls.poll_transmit() {
-            if let Some(t) = self.ice.as_mut().and_then(|i| i.send(&d)) {
+            if let Some(t) = self.ice.as_mut().and_then(|i| i.send_owned(d)) {
                 self.out.push_back(t);
             }
         }
@@ -940,11 +940,11 @@ impl Transport {
                                 lifetime: o.lifetime(),
                                 priority: o.priority,
                             };
-                            let _ = sctp.send(
+                            let _ = sctp.send_bytes(
                                 now,
                                 m.header.stream_id,
                                 m.header.ppid.value(),
-                                &m.payload,
+                                m.payload.into(),
                                 opts,
                             );
                         }
@@ -970,7 +970,9 @@ impl Transport {
                             stream_id,
                             ppid,
                             data,
-                        } => self.channels.handle_message(stream_id, ppid, &data),
+                        } => self
+                            .channels
+                            .handle_message_owned(stream_id, ppid, data.into()),
                         SctpEvent::StreamReset { stream_ids } => {
                             for s in stream_ids {
                                 self.channels.handle_stream_reset(s);

@@ -16,6 +16,7 @@
 //! to hand to SCTP, and streams to reset) and
 //! [`DataChannelRegistry::poll_event`] (what to tell the application).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::{priority, ChannelType, DataChannelOpen, DcepMessage, Ppid, Reliability};
@@ -705,12 +706,23 @@ impl DataChannelRegistry {
     ///
     /// Malformed or unexpected messages are dropped and counted in [`RegistryStats`].
     pub fn handle_message(&mut self, stream_id: u16, ppid: u32, data: &[u8]) {
+        self.receive_message(stream_id, ppid, Cow::Borrowed(data));
+    }
+
+    /// Like [`DataChannelRegistry::handle_message`], taking the message by
+    /// value: a whole message (the usual case) becomes the
+    /// [`DataChannelEvent::Message`] without being copied.
+    pub fn handle_message_owned(&mut self, stream_id: u16, ppid: u32, data: Vec<u8>) {
+        self.receive_message(stream_id, ppid, Cow::Owned(data));
+    }
+
+    fn receive_message(&mut self, stream_id: u16, ppid: u32, data: Cow<'_, [u8]>) {
         let Some(ppid) = Ppid::from_value(ppid) else {
             self.stats.dropped_messages += 1;
             return;
         };
         if ppid == Ppid::Dcep {
-            self.handle_dcep(stream_id, data);
+            self.handle_dcep(stream_id, &data);
             return;
         }
         let Some(&id) = self.by_stream.get(&stream_id) else {
@@ -745,16 +757,16 @@ impl DataChannelRegistry {
                                 self.stats.oversized_messages += 1;
                                 None
                             } else {
-                                buf.extend_from_slice(data);
+                                buf.extend_from_slice(&data);
                                 Some((binary, buf))
                             }
                         }
                         Some(_) => {
                             // A piece of another kind was pending: it can never complete.
                             self.stats.dropped_messages += 1;
-                            Some((binary, data.to_vec()))
+                            Some((binary, data.into_owned()))
                         }
-                        None => Some((binary, data.to_vec())),
+                        None => Some((binary, data.into_owned())),
                     }
                 }
             }
@@ -774,7 +786,7 @@ impl DataChannelRegistry {
                         self.stats.oversized_messages += 1;
                         c.discarding = true;
                     } else {
-                        buf.extend_from_slice(data);
+                        buf.extend_from_slice(&data);
                         c.partial = Some((binary, buf));
                     }
                 }
