@@ -77,6 +77,35 @@ fn opened(r: &StatsReport) -> u32 {
     }
 }
 
+/// Chromium's whole report (raw JSON and read) and ours, taken right after it.
+async fn both_reports(
+    pc: &PeerConnection,
+    chromium: &Remote,
+) -> (StatsReport, serde_json::Value, StatsReport) {
+    chromium.send(json!({"getStats": true})).await;
+    let raw = timeout(LIMIT, async {
+        loop {
+            let m = chromium.recv().await.expect("the page answers");
+            if let Some(s) = m.get("stats") {
+                return s.clone();
+            }
+        }
+    })
+    .await
+    .expect("Chromium's stats in time");
+    let ours = pc.get_stats().await.unwrap();
+    let theirs = StatsReport::from_json(&raw);
+    println!(
+        "ours: {}",
+        serde_json::to_string_pretty(&ours.to_json()).unwrap()
+    );
+    println!(
+        "Chromium's: {}",
+        serde_json::to_string_pretty(&raw).unwrap()
+    );
+    (ours, raw, theirs)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_stats_match_chromiums_for_the_same_session() {
     testkit::isolate!();
@@ -102,27 +131,7 @@ async fn our_stats_match_chromiums_for_the_same_session() {
     // Signaling is over; from here the page's messages are ours to read.
     signaling.abort();
 
-    chromium.send(json!({"getStats": true})).await;
-    let raw = timeout(LIMIT, async {
-        loop {
-            let m = chromium.recv().await.expect("the page answers");
-            if let Some(s) = m.get("stats") {
-                return s.clone();
-            }
-        }
-    })
-    .await
-    .expect("Chromium's stats in time");
-    let ours = pc.get_stats().await.unwrap();
-    let theirs = StatsReport::from_json(&raw);
-    println!(
-        "ours: {}",
-        serde_json::to_string_pretty(&ours.to_json()).unwrap()
-    );
-    println!(
-        "Chromium's: {}",
-        serde_json::to_string_pretty(&raw).unwrap()
-    );
+    let (ours, raw, theirs) = both_reports(&pc, &chromium).await;
 
     // The same types.
     let types = |r: &StatsReport| r.iter().map(|s| s.type_name()).collect::<BTreeSet<_>>();
@@ -276,27 +285,7 @@ async fn our_rtp_stats_match_chromiums_for_the_same_session() {
     // Let what we sent arrive before the reports are taken.
     tokio::time::sleep(Duration::from_millis(300)).await;
     signaling.abort();
-    chromium.send(json!({"getStats": true})).await;
-    let raw = timeout(LIMIT, async {
-        loop {
-            let m = chromium.recv().await.expect("the page answers");
-            if let Some(s) = m.get("stats") {
-                return s.clone();
-            }
-        }
-    })
-    .await
-    .expect("Chromium's stats in time");
-    let ours = pc.get_stats().await.unwrap();
-    let theirs = StatsReport::from_json(&raw);
-    println!(
-        "ours: {}",
-        serde_json::to_string_pretty(&ours.to_json()).unwrap()
-    );
-    println!(
-        "Chromium's: {}",
-        serde_json::to_string_pretty(&raw).unwrap()
-    );
+    let (ours, _raw, theirs) = both_reports(&pc, &chromium).await;
 
     // The same types, but media-playout (we do not play audio out).
     let types = |r: &StatsReport| r.iter().map(|s| s.type_name()).collect::<BTreeSet<_>>();
