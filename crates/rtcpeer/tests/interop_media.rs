@@ -868,13 +868,16 @@ async fn chromium_bandwidth_estimate_rises_with_our_transport_cc_feedback() {
     let reader = tokio::spawn(async move { while rx.read_frame().await.is_some() {} });
     let start = available_outgoing_bitrate(&page_stats(&page).await);
     // Chromium starts its estimate at 300 kbps; only feedback about its
-    // packets' arrival (its probes included) lets the estimate grow.
+    // packets' arrival (its probes included) lets the estimate grow (without
+    // feedback it falls to about 30 kbps). How fast it grows depends on the
+    // machine's load, so the bar is half as much again as the start.
+    let bar = start.unwrap_or(300_000.0) * 1.5;
     let mut now = start;
     let grown = timeout(Duration::from_secs(15), async {
         loop {
             tokio::time::sleep(Duration::from_millis(500)).await;
             now = available_outgoing_bitrate(&page_stats(&page).await);
-            if now.is_some_and(|b| b > 600_000.0) {
+            if now.is_some_and(|b| b > bar) {
                 break;
             }
         }
