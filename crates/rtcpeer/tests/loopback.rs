@@ -2,36 +2,11 @@
 //! trickled candidates, data channels opening on both sides, text and binary
 //! echo, a 1 MiB reliable transfer paced by `bufferedamountlow`, and close.
 
-use std::time::Duration;
-
-use rtcpeer::{
-    DataChannel, DataChannelEvent, DataChannelEventStream, Event, EventStream, Message,
-    PeerConnection, PeerConnectionState, Settings,
-};
+use rtcpeer::{DataChannelEvent, DataChannelEventStream, Event, Message, PeerConnectionState};
 use tokio::time::timeout;
 
-/// A guard against hangs, not a timing assertion.
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn loopback_pc() -> PeerConnection {
-    PeerConnection::with_settings(Default::default(), Settings::loopback_only()).unwrap()
-}
-
-/// Forwards every candidate `from` gathers to `to` (once `to` has a remote description).
-fn trickle(from: &PeerConnection, to: &PeerConnection) {
-    let mut events = from.events();
-    let to = to.clone();
-    tokio::spawn(async move {
-        while let Some(e) = events.recv().await {
-            if let Event::IceCandidate(c) = e {
-                while to.remote_description().is_none() {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                to.add_ice_candidate(c).await.unwrap();
-            }
-        }
-    });
-}
+mod local;
+use local::{connect, loopback_pc, remote_channel, LIMIT};
 
 async fn next_event(events: &mut DataChannelEventStream) -> DataChannelEvent {
     timeout(LIMIT, events.recv())
@@ -56,31 +31,6 @@ async fn next_message(events: &mut DataChannelEventStream) -> Message {
             return m;
         }
     }
-}
-
-async fn remote_channel(events: &mut EventStream) -> DataChannel {
-    loop {
-        match timeout(LIMIT, events.recv())
-            .await
-            .expect("datachannel in time")
-        {
-            Some(Event::DataChannel(dc)) => return dc,
-            Some(_) => {}
-            None => panic!("connection gone"),
-        }
-    }
-}
-
-/// Offer from `a`, answer from `b`, candidates trickled both ways.
-async fn connect(a: &PeerConnection, b: &PeerConnection) {
-    trickle(a, b);
-    trickle(b, a);
-    let offer = a.create_offer(Default::default()).await.unwrap();
-    a.set_local_description(Some(offer.clone())).await.unwrap();
-    b.set_remote_description(offer).await.unwrap();
-    let answer = b.create_answer(Default::default()).await.unwrap();
-    b.set_local_description(Some(answer.clone())).await.unwrap();
-    a.set_remote_description(answer).await.unwrap();
 }
 
 fn sha256(data: &[u8]) -> Vec<u8> {
@@ -235,8 +185,12 @@ async fn sctp_and_dtls_transports_report_their_states() {
     assert!(a.sctp().is_none(), "pc.sctp is null before negotiation");
     let dc = a.create_data_channel("s", Default::default()).unwrap();
     let mut dc_events = dc.events();
+    let mut b_events = b.events();
     connect(&a, &b).await;
     wait_for(&mut dc_events, DataChannelEvent::Open).await;
+    // `a`'s open does not mean `b` has handled the same turn yet: wait for
+    // its datachannel event too before reading its transports' states.
+    remote_channel(&mut b_events).await;
     for pc in [&a, &b] {
         let sctp = pc.sctp().expect("pc.sctp once negotiated");
         assert_eq!(sctp.state(), SctpTransportState::Connected);

@@ -6,32 +6,12 @@ use std::time::Duration;
 
 use rtcpeer::rtp::codec::Codec;
 use rtcpeer::{
-    Event, MediaKind, MediaStreamTrack, PeerConnection, PeerConnectionState, Sample, Settings,
-    TrackEvent,
+    Event, MediaKind, MediaStreamTrack, PeerConnection, PeerConnectionState, Sample, TrackEvent,
 };
 use tokio::time::timeout;
 
-/// A guard against hangs, not a timing assertion.
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn loopback_pc() -> PeerConnection {
-    PeerConnection::with_settings(Default::default(), Settings::loopback_only()).unwrap()
-}
-
-fn trickle(from: &PeerConnection, to: &PeerConnection) {
-    let mut events = from.events();
-    let to = to.clone();
-    tokio::spawn(async move {
-        while let Some(e) = events.recv().await {
-            if let Event::IceCandidate(c) = e {
-                while to.remote_description().is_none() {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                to.add_ice_candidate(c).await.unwrap();
-            }
-        }
-    });
-}
+mod local;
+use local::{loopback_pc, trickle, LIMIT};
 
 /// Offer from `a`, answer from `b`; returns `b`'s track events once both are connected.
 async fn connect(a: &PeerConnection, b: &PeerConnection, tracks: usize) -> Vec<TrackEvent> {
