@@ -32,7 +32,11 @@ run(async () => {
   await pc.setRemoteDescription(answer);
   await waitFor(() => ['connected', 'completed'].includes(pc.iceConnectionState),
                 'ICE connected (state ' + pc.iceConnectionState + ')', 30000);
-  return { ice: pc.iceConnectionState };
+  const ice = pc.iceConnectionState;
+  // Stay up until our agent has caught up: Chromium reports connected when
+  // its check succeeds, which can be before its nominating check reaches us.
+  await signal.recv();
+  return { ice };
 });
 </script>"#;
 
@@ -179,6 +183,16 @@ fn run(mdns: bool) {
                 }
             })
         };
+        // Keep the page (and so Chromium) alive until our agent is connected
+        // too, or long enough that it never will be.
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while Instant::now() < deadline && !browser.is_finished() {
+            if result.lock().unwrap().as_ref().is_some_and(|r| r.0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        peer.send(json!({ "type": "done" }));
         let page = browser.await.unwrap();
         stop.store(true, Ordering::Relaxed);
         io.join().unwrap();
