@@ -35,6 +35,7 @@ pub use peer::{
 };
 pub use transceiver::{Encoding, SendParameters, Track, Transceiver, TransceiverId};
 pub use transport::CandidateError as IceCandidateError;
+pub use transport::WIRE_TRACE_TARGET;
 
 /// The sans-IO ICE agent the transport runs (its configuration, candidate
 /// and stats types).

@@ -220,6 +220,22 @@ impl std::fmt::Debug for Transport {
     }
 }
 
+/// The `tracing` target of the wire trace: at TRACE level, every received
+/// datagram (`layer = "datagram"`) and the cleartext found in it (`"rtp"`,
+/// `"rtcp"`, `"sctp"` for SCTP packets out of DTLS, `"dcep"` for DCEP
+/// messages), as lowercase hex in the `hex` field. Off unless a subscriber
+/// enables it; it is how `scripts/capture-seeds` takes the fuzzers' seeds
+/// from real browser sessions.
+pub const WIRE_TRACE_TARGET: &str = "rtcpeer_proto::wire";
+
+/// Emits one wire-trace event (nothing is formatted when it is off).
+fn trace_wire(layer: &'static str, data: &[u8]) {
+    if tracing::enabled!(target: WIRE_TRACE_TARGET, tracing::Level::TRACE) {
+        let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
+        tracing::trace!(target: WIRE_TRACE_TARGET, layer, len = data.len(), hex = %hex);
+    }
+}
+
 /// The DCEP registry's role type from the negotiated DTLS role.
 fn dcep_role(role: DtlsRole) -> dcep::DtlsRole {
     match role {
@@ -637,6 +653,7 @@ impl Transport {
         if self.closed {
             return;
         }
+        trace_wire("datagram", data);
         let Some(ice) = self.ice.as_mut() else {
             self.counters.unknown_dropped += 1;
             return;
@@ -675,6 +692,7 @@ impl Transport {
         match r {
             Ok(n) => {
                 data.truncate(n);
+                trace_wire(if rtcp { "rtcp" } else { "rtp" }, &data);
                 self.media_in.push_back(MediaPacket { rtcp, data });
             }
             Err(_) => self.counters.srtp_dropped += 1,
@@ -900,6 +918,7 @@ impl Transport {
                 match e {
                     DtlsEvent::Connected => self.start_sctp(now),
                     DtlsEvent::ApplicationData(d) => {
+                        trace_wire("sctp", &d);
                         if let Some(sctp) = self.sctp.as_mut() {
                             sctp.handle_receive(now, &d);
                         }
@@ -970,9 +989,13 @@ impl Transport {
                             stream_id,
                             ppid,
                             data,
-                        } => self
-                            .channels
-                            .handle_message_owned(stream_id, ppid, data.into()),
+                        } => {
+                            if ppid == dcep::Ppid::Dcep.value() {
+                                trace_wire("dcep", &data);
+                            }
+                            self.channels
+                                .handle_message_owned(stream_id, ppid, data.into())
+                        }
                         SctpEvent::StreamReset { stream_ids } => {
                             for s in stream_ids {
                                 self.channels.handle_stream_reset(s);

@@ -59,5 +59,5 @@ pub use rtcpeer_proto::{
     IceCandidateError, IceCandidateInit, IceConnectionState, IceGatheringState, IceServer,
     IceTransportPolicy, MediaKind, OfferOptions, PeerConnectionState, PeerIdentity, Result,
     RtcpMuxPolicy, SdpType, SendParameters as RtpSendParameters, SessionDescription,
-    SignalingState, TransceiverInit,
+    SignalingState, TransceiverInit, WIRE_TRACE_TARGET,
 };
