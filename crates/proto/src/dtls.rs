@@ -83,6 +83,10 @@ pub const HELD_DATA_LIMIT: usize = 256 * 1024;
 /// The largest plaintext of one DTLS record (2^14 bytes, RFC 6347 §4.1).
 pub const MAX_RECORD_PLAINTEXT: usize = 16_384;
 
+/// dimpl says "no timer" with a deadline ten years after the last time it was
+/// given; a deadline this far away is that, and no timer to us.
+const ENGINE_IDLE: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// Which DTLS versions to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DtlsVersionPolicy {
@@ -370,6 +374,8 @@ pub struct DtlsTransport {
     transmits: VecDeque<Vec<u8>>,
     events: VecDeque<DtlsEvent>,
     timeout: Option<Instant>,
+    /// The last time the engine was given (start, receive, timeout).
+    last_now: Option<Instant>,
     output_buf: Vec<u8>,
     /// Engine output between polling and handling (kept for its capacity).
     pending_outputs: Vec<Output>,
@@ -398,6 +404,7 @@ impl DtlsTransport {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             timeout: None,
+            last_now: None,
             output_buf: vec![0; 2_048],
             pending_outputs: Vec::new(),
             cipher_suite: None,
@@ -444,6 +451,7 @@ impl DtlsTransport {
         self.role = Some(role);
         self.engine = Some(engine);
         self.state = DtlsState::Connecting;
+        self.last_now = Some(now);
         self.engine_call(|e| e.handle_timeout(now));
         let early = std::mem::take(&mut self.early);
         for datagram in early {
@@ -529,6 +537,7 @@ impl DtlsTransport {
                 }
             }
             DtlsState::Connecting | DtlsState::Connected => {
+                self.last_now = Some(now);
                 self.engine_call(|e| e.handle_timeout(now));
                 self.receive(datagram);
             }
@@ -539,6 +548,7 @@ impl DtlsTransport {
     /// Advances time: retransmits handshake flights, fails on handshake timeout.
     pub fn handle_timeout(&mut self, now: Instant) {
         if matches!(self.state, DtlsState::Connecting | DtlsState::Connected) {
+            self.last_now = Some(now);
             self.engine_call(|e| e.handle_timeout(now));
         }
     }
@@ -691,7 +701,13 @@ impl DtlsTransport {
                     self.output_buf.resize(needed, 0);
                 }
                 dimpl::Output::Timeout(t) => {
-                    self.timeout = Some(t);
+                    // Connected and idle, dimpl still reports a (distant)
+                    // deadline; we report none, so an idle connection has
+                    // no timer at all.
+                    let idle = self
+                        .last_now
+                        .is_some_and(|now| t.saturating_duration_since(now) >= ENGINE_IDLE);
+                    self.timeout = (!idle).then_some(t);
                     break;
                 }
                 dimpl::Output::Connected => outputs.push(Output::Connected),

@@ -419,6 +419,27 @@ fn a_lost_first_flight_is_retransmitted_on_virtual_time() {
 }
 
 #[test]
+fn connected_idle_transports_have_no_timer() {
+    for version in [DtlsVersionPolicy::Dtls12, DtlsVersionPolicy::Dtls13] {
+        let mut p = Pair::new(version, DtlsVersionPolicy::Auto);
+        p.connect();
+        // Data both ways: the server knows the client finished too.
+        p.client.send_application_data(b"ping").unwrap();
+        p.server.send_application_data(b"pong").unwrap();
+        p.exchange();
+        p.run_until(100, |p| {
+            p.client.poll_timeout().is_none() && p.server.poll_timeout().is_none()
+        });
+        // No distant "idle" deadline either: nothing is left to wake for.
+        assert_eq!(p.client.poll_timeout(), None, "{version:?}");
+        assert_eq!(p.server.poll_timeout(), None, "{version:?}");
+        assert_eq!(p.client.state(), DtlsState::Connected);
+        assert_eq!(p.server.state(), DtlsState::Connected);
+        assert_eq!(p.server_seen.data, vec![b"ping".to_vec()]);
+    }
+}
+
+#[test]
 fn an_unanswered_handshake_times_out() {
     let config = DtlsConfig {
         handshake_timeout: Duration::from_secs(5),
