@@ -9,118 +9,15 @@
 //! (`crates/sctp/tests/pair.rs` covers the same at the SCTP association
 //! level; this is the same traffic through the whole data-channel stack.)
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+mod emulated;
+
+use std::time::Duration;
 
 use aws_lc_rs::digest::{Context, SHA256};
+use emulated::{message, Net, A, B};
 use rtcpeer_proto::dcep::{ChannelId, DataChannelInit, ReadyState};
 use rtcpeer_proto::{Event, PeerConnection};
-use testkit::emulator::{Emulator, LinkConfig};
-
-const A: usize = 0;
-const B: usize = 1;
-
-struct Net {
-    pcs: [PeerConnection; 2],
-    addrs: [SocketAddr; 2],
-    net: Emulator,
-    now: Instant,
-    /// Events each side produced that the test has not looked at yet.
-    events: [Vec<Event>; 2],
-}
-
-impl Net {
-    fn new(seed: u64, link: LinkConfig) -> Net {
-        let mut net = Emulator::new(seed);
-        net.link_both(A, B, link);
-        Net {
-            pcs: [
-                PeerConnection::new(Default::default()).unwrap(),
-                PeerConnection::new(Default::default()).unwrap(),
-            ],
-            addrs: [
-                "10.0.0.1:5000".parse().unwrap(),
-                "10.0.0.2:5000".parse().unwrap(),
-            ],
-            net,
-            now: Instant::now(),
-            events: [Vec::new(), Vec::new()],
-        }
-    }
-
-    /// Sends what both sides queued, trickles candidates, keeps the rest of
-    /// the events.
-    fn flush(&mut self) {
-        for who in [A, B] {
-            while let Some(t) = self.pcs[who].poll_transmit() {
-                let to = if t.remote == self.addrs[A] { A } else { B };
-                self.net.send(who, to, t.data, self.now);
-            }
-            while let Some(e) = self.pcs[who].poll_event() {
-                match e {
-                    Event::IceCandidate(c) => {
-                        let other = &mut self.pcs[1 - who];
-                        let _ = other.add_ice_candidate(c);
-                        // As the async layer does after every API call.
-                        other.handle_timeout(self.now);
-                    }
-                    e => self.events[who].push(e),
-                }
-            }
-        }
-    }
-
-    /// Delivers what is due, runs due timers, moves time to the next thing.
-    fn step(&mut self) {
-        self.flush();
-        while let Some((from, to, d)) = self.net.poll_deliver_from(self.now) {
-            let (local, remote) = (self.addrs[to], self.addrs[from]);
-            self.pcs[to].handle_receive(self.now, local, remote, &d);
-            self.flush();
-        }
-        for who in [A, B] {
-            if self.pcs[who].poll_timeout().is_some_and(|t| t <= self.now) {
-                self.pcs[who].handle_timeout(self.now);
-            }
-        }
-        self.flush();
-        let next = [
-            self.pcs[A].poll_timeout(),
-            self.pcs[B].poll_timeout(),
-            self.net.next_event_time(),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
-        // Virtual time: jump to the next event (at least 1 µs forward when a
-        // timer is already due, so a busy timer cannot stall the clock).
-        self.now = match next {
-            Some(t) if t > self.now => t,
-            _ => self.now + Duration::from_micros(1),
-        };
-    }
-
-    /// Offer from A, answer from B, host candidates on both.
-    fn negotiate(&mut self) {
-        let offer = self.pcs[A].create_offer(&Default::default()).unwrap();
-        self.pcs[A]
-            .set_local_description(Some(offer.clone()))
-            .unwrap();
-        self.pcs[B].set_remote_description(offer).unwrap();
-        let answer = self.pcs[B].create_answer(&Default::default()).unwrap();
-        self.pcs[B]
-            .set_local_description(Some(answer.clone()))
-            .unwrap();
-        self.pcs[A].set_remote_description(answer).unwrap();
-        for who in [A, B] {
-            let (now, addr) = (self.now, self.addrs[who]);
-            self.pcs[who].add_host_candidate(now, addr);
-            self.pcs[who].end_of_local_candidates(now);
-            self.pcs[who].handle_timeout(now);
-        }
-        self.flush();
-    }
-}
+use testkit::emulator::LinkConfig;
 
 fn lossy_link() -> LinkConfig {
     LinkConfig {
@@ -132,20 +29,6 @@ fn lossy_link() -> LinkConfig {
         duplicate: 0.02,
         ..LinkConfig::default()
     }
-}
-
-/// Message `i`: `len` bytes of xorshift64 output seeded by `i`.
-fn message(i: u32, len: usize) -> Vec<u8> {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ u64::from(i);
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 #[test]
