@@ -49,7 +49,7 @@ mod registry;
 pub use registry::{
     ChannelId, ChannelInfo, DataChannelEvent, DataChannelInit, DataChannelRegistry, DcepError,
     DtlsRole, OutgoingHeader, OutgoingMessage, ReadyState, RegistryConfig, RegistryStats,
-    SctpAction, SendOptions,
+    SctpAction, SendOptions, MAX_CLOSED_CHANNELS, MAX_REMOTE_CHANNELS, MAX_REMOTE_LABEL_BYTES,
 };
 
 use std::fmt;

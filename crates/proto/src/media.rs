@@ -46,6 +46,11 @@ const MAX_PAYLOAD: usize = 1_100;
 const HISTORY: usize = 1_024;
 /// Interval of our regular RTCP reports.
 const REPORT_INTERVAL: Duration = Duration::from_secs(1);
+/// Most remote SSRCs remembered for routing. Reaching it, the SSRCs no
+/// receiver uses now are forgotten (counted in
+/// [`MediaCounters::ssrcs_forgotten`]), so a peer sending under thousands of
+/// SSRCs cannot grow the table without bound.
+pub const MAX_LEARNED_SSRCS: usize = 1_024;
 
 /// One encoded frame to send: the codec's own frame (H264 in Annex B) and
 /// how long it lasts (advances the RTP timestamp).
@@ -136,6 +141,9 @@ pub struct MediaCounters {
     pub rtcp_malformed: u64,
     /// RTP packets dropped by the test loss hook.
     pub test_dropped: u64,
+    /// Remote SSRCs forgotten to keep the routing table within
+    /// [`MAX_LEARNED_SSRCS`].
+    pub ssrcs_forgotten: u64,
 }
 
 #[derive(Debug)]
@@ -595,6 +603,9 @@ impl MediaEngine {
                 return;
             }
         };
+        if self.ssrcs.len() >= MAX_LEARNED_SSRCS && !self.ssrcs.contains_key(&ssrc) {
+            self.forget_unused_ssrcs();
+        }
         let r = &mut self.receivers[idx];
         let is_rtx = r.rtx.iter().any(|(x, _)| *x == pt);
         if let (false, Some((percent, seed))) = (is_rtx, self.loss.as_mut()) {
@@ -608,7 +619,9 @@ impl MediaEngine {
             }
         }
         self.twcc.record(now, &p);
-        self.ssrcs.entry(ssrc).or_insert(r.id);
+        if self.ssrcs.len() < MAX_LEARNED_SSRCS {
+            self.ssrcs.entry(ssrc).or_insert(r.id);
+        }
         self.events.push_back(MediaEvent::Rtp {
             transceiver: r.id,
             packet: data.to_vec(),
@@ -688,6 +701,25 @@ impl MediaEngine {
         }
         self.next_report.get_or_insert(now + REPORT_INTERVAL);
         self.poll_receiver(now, idx);
+    }
+
+    /// Forgets the learned SSRCs no receiver uses now (its media and RTX
+    /// SSRC stay).
+    fn forget_unused_ssrcs(&mut self) {
+        let before = self.ssrcs.len();
+        let receivers = &self.receivers;
+        self.ssrcs.retain(|s, _| {
+            receivers
+                .iter()
+                .any(|r| r.media.is_some_and(|m| m.0 == *s) || r.rtx_ssrc == Some(*s))
+        });
+        self.counters.ssrcs_forgotten += (before - self.ssrcs.len()) as u64;
+    }
+
+    /// How many remote SSRCs are remembered for routing (at most
+    /// [`MAX_LEARNED_SSRCS`]).
+    pub fn learned_ssrcs(&self) -> usize {
+        self.ssrcs.len()
     }
 
     /// The receiver a packet belongs to: by known SSRC, then by the mid
@@ -1158,6 +1190,41 @@ mod tests {
             &[0, 0, 0, 1, 0x67, 1, 0, 0, 1, 0x65, 2]
         ));
         assert!(!is_keyframe(RtpCodec::H264, &[0, 0, 0, 1, 0x41, 1]));
+    }
+
+    #[test]
+    fn a_flood_of_ssrcs_keeps_the_routing_table_bounded() {
+        let mut m = MediaEngine::new("c".into());
+        m.receivers.push(RecvState {
+            id: TransceiverId(1),
+            mid: "0".into(),
+            codecs: vec![(111, RtpCodec::Opus)],
+            rtx: Vec::new(),
+            nack: false,
+            stream: None,
+            media: None,
+            rtx_ssrc: None,
+            dtmf: Vec::new(),
+            detector: DtmfDetector::default(),
+            remote: None,
+        });
+        let now = Instant::now();
+        let packet = |ssrc: u32| {
+            let mut p = vec![0x80, 111, 0, 1, 0, 0, 0, 0];
+            p.extend_from_slice(&ssrc.to_be_bytes());
+            p.extend_from_slice(&[1, 2, 3]);
+            p
+        };
+        for ssrc in 0..5 * MAX_LEARNED_SSRCS as u32 {
+            m.handle_rtp(now, &packet(ssrc));
+            assert!(m.learned_ssrcs() <= MAX_LEARNED_SSRCS);
+        }
+        let c = m.counters();
+        assert!(c.ssrcs_forgotten >= 3 * MAX_LEARNED_SSRCS as u64, "{c:?}");
+        assert_eq!(c.rtp_unrouted, 0, "every packet still reached the receiver");
+        // The receiver's current SSRC is never forgotten.
+        let last = 5 * MAX_LEARNED_SSRCS as u32 - 1;
+        assert!(m.ssrcs.contains_key(&last));
     }
 
     #[test]

@@ -699,6 +699,23 @@ impl Transport {
         }
     }
 
+    /// Counters of the inbound SRTP context (authentication failures,
+    /// replays, SSRC states evicted), once DTLS exported the keys.
+    pub fn srtp_receive_counters(&self) -> Option<rtcpeer_rtp::srtp::SrtpCounters> {
+        self.srtp.as_ref().map(|(_, rx)| rx.counters())
+    }
+
+    /// Test hook: sends `data` as one DTLS application data record, in
+    /// place of an SCTP packet; `false` before DTLS is connected.
+    #[doc(hidden)]
+    pub fn send_raw_application_data(&mut self, data: &[u8]) -> bool {
+        if self.closed || self.dtls.send_application_data(data).is_err() {
+            return false;
+        }
+        self.dtls_out();
+        true
+    }
+
     /// Whether SRTP keys are in place (media can flow).
     pub fn media_ready(&self) -> bool {
         self.srtp.is_some() && !self.closed
@@ -1062,6 +1079,9 @@ impl Transport {
             } else {
                 (max as usize).max(crate::peer::MAX_MESSAGE_SIZE as usize)
             },
+            // What we announce, whatever the peer's own limit: a larger
+            // message is dropped and counted (`messages_too_large`).
+            max_inbound_message_size: Some(crate::peer::MAX_MESSAGE_SIZE as usize),
             ..SctpConfig::default()
         };
         let mut sctp = Association::new(config, now);

@@ -164,7 +164,7 @@ impl Association {
         let rto = RtoEstimator::new(config.rto_initial, config.rto_min, config.rto_max);
         let mtu = config.max_packet_size;
         let rwnd = config.max_receive_buffer as u32;
-        let mms = config.max_message_size;
+        let mms = config.inbound_message_limit();
         Self {
             rtx: RetransmitQueue::new(local_initial_tsn, mtu, rwnd),
             rcv: ReceivedTsns::new(0, MAX_GAP_RANGES, MAX_TSN_AHEAD),
@@ -395,13 +395,20 @@ impl Association {
         if self.reconfig.outstanding.is_some() || self.reconfig.pending.is_empty() {
             return;
         }
-        let (ready, rest): (Vec<u16>, Vec<u16>) = self
+        let (mut ready, mut rest): (Vec<u16>, Vec<u16>) = self
             .reconfig
             .pending
             .iter()
             .partition(|&&s| self.send_queue.ready_to_reset(s));
         if ready.is_empty() {
             return;
+        }
+        // A chunk is never fragmented: as many streams as fit one packet
+        // (common header, chunk header, request header; an even count needs
+        // no padding), the rest next time.
+        let fit = (self.cfg.max_packet_size.saturating_sub(12 + 4 + 16) / 2) & !1;
+        if ready.len() > fit.max(1) {
+            rest.extend(ready.split_off(fit.max(1)));
         }
         self.reconfig.pending = rest;
         let seq = self.reconfig.next_req_seq;

@@ -11,8 +11,16 @@ pub struct SctpConfig {
     pub local_port: u16,
     /// The peer's SCTP port.
     pub remote_port: u16,
-    /// Largest message `send` accepts and the peer may send us (bytes).
+    /// Largest message `send` accepts, and the peer may send us unless
+    /// `max_inbound_message_size` says otherwise (bytes).
     pub max_message_size: usize,
+    /// Largest message the peer may send us, when it differs from
+    /// `max_message_size` (WebRTC: the `a=max-message-size` we announce,
+    /// while sends follow the peer's). A larger message is dropped and
+    /// counted ([`AssociationStats::messages_too_large`]); only its span's
+    /// bounds are kept while its fragments keep arriving. `None`:
+    /// `max_message_size`.
+    pub max_inbound_message_size: Option<usize>,
     /// Largest SCTP packet we write (bytes, common header included). 1,128
     /// fits a 1,200-byte DTLS 1.3 datagram; see DESIGN.md.
     pub max_packet_size: usize,
@@ -61,6 +69,7 @@ impl Default for SctpConfig {
             local_port: 5000,
             remote_port: 5000,
             max_message_size: 256 * 1024,
+            max_inbound_message_size: None,
             max_packet_size: 1128,
             max_receive_buffer: 2 * 1024 * 1024,
             max_streams: 65535,
@@ -79,6 +88,14 @@ impl Default for SctpConfig {
             zero_checksum: true,
             seed: None,
         }
+    }
+}
+
+impl SctpConfig {
+    /// The largest message the peer may send us.
+    pub fn inbound_message_limit(&self) -> usize {
+        self.max_inbound_message_size
+            .unwrap_or(self.max_message_size)
     }
 }
 
@@ -216,6 +233,9 @@ pub struct AssociationStats {
     pub chunks_dropped: u64,
     /// DATA chunks dropped because a limit (buffer, streams, gaps) was hit.
     pub data_dropped_limits: u64,
+    /// Messages dropped for exceeding the inbound message size limit
+    /// ([`SctpConfig::max_inbound_message_size`]).
+    pub messages_too_large: u64,
     /// Duplicate DATA chunks received.
     pub duplicate_tsns: u64,
     /// DATA chunks retransmitted (fast or timeout).

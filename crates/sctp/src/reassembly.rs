@@ -23,7 +23,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 /// Why a fragment could not be taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReassemblyError {
-    /// A message grew beyond the maximum message size.
+    /// A message grew beyond the maximum message size: it is dropped (its
+    /// bytes are released, its later fragments are discarded, and an
+    /// ordered stream moves on past it), the rest of the stream goes on.
     TooLarge,
 }
 
@@ -42,6 +44,9 @@ struct Span {
     unordered: bool,
     ppid: u32,
     data: Vec<u8>,
+    /// The message grew beyond the maximum message size: its data is
+    /// released and the rest of its fragments only extend the span.
+    dropped: bool,
 }
 
 #[derive(Debug, Default)]
@@ -54,8 +59,9 @@ struct Partial {
 struct InStream {
     /// Next expected SSN/MID (unwrapped).
     next: u64,
-    /// Complete messages waiting for an earlier one.
-    waiting: BTreeMap<u64, (u32, Bytes)>,
+    /// Complete messages waiting for an earlier one (`None`: a message
+    /// dropped as too large, skipped when its turn comes).
+    waiting: BTreeMap<u64, Option<(u32, Bytes)>>,
 }
 
 impl InStream {
@@ -110,6 +116,7 @@ impl Reassembly {
         let unordered = d.is_unordered();
         if d.is_begin() && d.is_end() {
             if d.payload.len() > self.max_message_size {
+                self.skip_message(d.stream_id, unordered, d.mid, out);
                 return Err(ReassemblyError::TooLarge);
             }
             self.complete(
@@ -179,6 +186,7 @@ impl Reassembly {
                     unordered,
                     ppid: d.ppid,
                     data,
+                    dropped: false,
                 },
             );
         }
@@ -196,13 +204,24 @@ impl Reassembly {
                         s.data.extend_from_slice(&next.data);
                         s.last = next.last;
                         s.end = next.end;
+                        s.dropped |= next.dropped;
                     }
                 }
             }
         }
-        let s = &map[&start];
-        if s.data.len() > max {
-            return Err(ReassemblyError::TooLarge);
+        let s = map
+            .get_mut(&start)
+            .expect("span present: inserted or appended to above");
+        let mut result = Ok(());
+        if !s.dropped && s.data.len() > max {
+            // Too large: drop it, keep only the span's bounds so the rest of
+            // its fragments are recognized and discarded.
+            s.dropped = true;
+            result = Err(ReassemblyError::TooLarge);
+        }
+        if s.dropped && !s.data.is_empty() {
+            self.held -= s.data.len();
+            s.data = Vec::new();
         }
         if s.begin && s.end {
             let s = map.remove(&start).expect("span present: looked up above");
@@ -210,18 +229,48 @@ impl Reassembly {
                 self.partial.remove(&(d.stream_id, unordered, d.mid));
             }
             self.held -= s.data.len() + SPAN_OVERHEAD;
-            // The span starts with the first fragment, which carries the PPID
-            // (with I-DATA only the first fragment does).
-            self.complete(
-                s.stream,
-                s.unordered,
-                s.mid,
-                s.ppid,
-                Bytes::from(s.data),
-                out,
-            );
+            if s.dropped {
+                self.skip_message(s.stream, s.unordered, s.mid, out);
+            } else {
+                // The span starts with the first fragment, which carries the
+                // PPID (with I-DATA only the first fragment does).
+                self.complete(
+                    s.stream,
+                    s.unordered,
+                    s.mid,
+                    s.ppid,
+                    Bytes::from(s.data),
+                    out,
+                );
+            }
         }
-        Ok(())
+        result
+    }
+
+    /// A message dropped as too large: an ordered stream moves past it (at
+    /// once, or when its turn comes), so the messages after it still arrive.
+    fn skip_message(
+        &mut self,
+        stream: u16,
+        unordered: bool,
+        mid: u32,
+        out: &mut VecDeque<SctpEvent>,
+    ) {
+        if unordered {
+            return;
+        }
+        let st = self.streams.entry(stream).or_insert_with(InStream::new);
+        let id = if self.interleaved {
+            unwrap32(st.next, mid)
+        } else {
+            unwrap16(st.next, mid as u16)
+        };
+        if id == st.next {
+            st.next += 1;
+            Self::drain(st, &mut self.held, stream, out);
+        } else if id > st.next {
+            st.waiting.insert(id, None);
+        }
     }
 
     fn complete(
@@ -257,7 +306,7 @@ impl Reassembly {
             Self::drain(st, &mut self.held, stream, out);
         } else if id > st.next {
             self.held += data.len();
-            st.waiting.insert(id, (ppid, data));
+            st.waiting.insert(id, Some((ppid, data)));
         }
         // id < next: an old message (after FORWARD-TSN); dropped.
     }
@@ -267,14 +316,16 @@ impl Reassembly {
             if *entry.key() != st.next {
                 break;
             }
-            let (ppid, data) = entry.remove();
+            st.next += 1;
+            let Some((ppid, data)) = entry.remove() else {
+                continue; // dropped as too large
+            };
             *held -= data.len();
             out.push_back(SctpEvent::Message {
                 stream_id: stream,
                 ppid,
                 data,
             });
-            st.next += 1;
         }
     }
 
@@ -295,7 +346,9 @@ impl Reassembly {
             if *entry.key() > id {
                 break;
             }
-            let (ppid, data) = entry.remove();
+            let Some((ppid, data)) = entry.remove() else {
+                continue; // dropped as too large
+            };
             self.held -= data.len();
             out.push_back(SctpEvent::Message {
                 stream_id: stream,
@@ -360,13 +413,23 @@ impl Reassembly {
         let mut freed = 0;
         if streams.is_empty() {
             for st in self.streams.values() {
-                freed += st.waiting.values().map(|(_, d)| d.len()).sum::<usize>();
+                freed += st
+                    .waiting
+                    .values()
+                    .flatten()
+                    .map(|(_, d)| d.len())
+                    .sum::<usize>();
             }
             self.streams.clear();
         } else {
             for s in streams {
                 if let Some(st) = self.streams.remove(s) {
-                    freed += st.waiting.values().map(|(_, d)| d.len()).sum::<usize>();
+                    freed += st
+                        .waiting
+                        .values()
+                        .flatten()
+                        .map(|(_, d)| d.len())
+                        .sum::<usize>();
                 }
             }
         }
@@ -455,9 +518,44 @@ mod tests {
             Err(ReassemblyError::TooLarge)
         );
         assert_eq!(
-            r.add(3, &frag(BEGIN | END, 1, 0, 0, b"abcd"), &mut out),
+            r.add(3, &frag(BEGIN | END, 1, 1, 0, b"abcd"), &mut out),
             Err(ReassemblyError::TooLarge)
         );
+    }
+
+    #[test]
+    fn too_large_message_is_dropped_and_the_stream_goes_on() {
+        for interleaved in [false, true] {
+            let mut r = Reassembly::new(interleaved, 4);
+            let mut out = VecDeque::new();
+            // Ordered message 0 never ends within the limit; message 1 waits behind it.
+            r.add(1, &frag(BEGIN, 1, 0, 0, b"abc"), &mut out).unwrap();
+            r.add(9, &frag(BEGIN | END, 1, 1, 0, b"next"), &mut out)
+                .unwrap();
+            assert_eq!(
+                r.add(2, &frag(0, 1, 0, 1, b"def"), &mut out),
+                Err(ReassemblyError::TooLarge)
+            );
+            // Only the span's bounds are kept, however long the message goes on.
+            for i in 3..8u32 {
+                r.add(u64::from(i), &frag(0, 1, 0, i - 1, &[7; 1000]), &mut out)
+                    .unwrap();
+            }
+            assert_eq!(r.held_bytes(), 4 + SPAN_OVERHEAD, "{interleaved}");
+            assert!(out.is_empty());
+            // Its last fragment: skipped, and the message behind it is delivered.
+            r.add(8, &frag(END, 1, 0, 7, b"z"), &mut out).unwrap();
+            assert_eq!(msgs(&mut out), vec![(1, b"next".to_vec())]);
+            assert_eq!(r.held_bytes(), 0);
+            // An oversize message in one chunk is skipped too.
+            assert_eq!(
+                r.add(10, &frag(BEGIN | END, 1, 2, 0, b"12345"), &mut out),
+                Err(ReassemblyError::TooLarge)
+            );
+            r.add(11, &frag(BEGIN | END, 1, 3, 0, b"ok"), &mut out)
+                .unwrap();
+            assert_eq!(msgs(&mut out), vec![(1, b"ok".to_vec())]);
+        }
     }
 
     #[test]

@@ -326,11 +326,9 @@ impl Association {
             return true;
         }
         if self.reasm.add(tsn, d, &mut self.events).is_err() {
-            self.abort_with(
-                cause::PROTOCOL_VIOLATION,
-                "message exceeds the maximum message size",
-            );
-            return false;
+            // Beyond the size we accept: that message is dropped (the TSN is
+            // acknowledged), the stream and the association go on.
+            self.stats.messages_too_large += 1;
         }
         true
     }
@@ -618,7 +616,7 @@ impl Association {
         self.inbound_streams = self.cfg.max_streams.min(peer.outbound_streams);
         self.rtx = RetransmitQueue::new(local_initial_tsn, self.cfg.max_packet_size, peer.a_rwnd);
         self.rcv = ReceivedTsns::new(peer.initial_tsn, MAX_GAP_RANGES, MAX_TSN_AHEAD);
-        self.reasm = Reassembly::new(self.interleaving, self.cfg.max_message_size);
+        self.reasm = Reassembly::new(self.interleaving, self.cfg.inbound_message_limit());
         self.reconfig = crate::association::Reconfig {
             next_req_seq: local_initial_tsn,
             peer_next_req_seq: peer.initial_tsn,

@@ -404,6 +404,39 @@ fn stream_reset_both_sides_and_reuse() {
 }
 
 #[test]
+fn resetting_more_streams_than_one_packet_holds_takes_several_requests() {
+    // A packet size whose room for stream ids is odd (padding matters).
+    let c = |s| SctpConfig {
+        max_packet_size: 1_163,
+        ..cfg(s)
+    };
+    let mut p = Pair::new(83, c(83), c(84), LinkConfig::default());
+    p.connect_both();
+    let now = p.now;
+    let streams: Vec<u16> = (0..1_500).map(|i| 2 * i + 1).collect();
+    for s in &streams {
+        p.a.reset_streams(now, &[*s]);
+    }
+    let reset = |p: &Pair, who: usize| {
+        let evs = if who == A { &p.ev_a } else { &p.ev_b };
+        let mut got: Vec<u16> = evs
+            .iter()
+            .flat_map(|e| match e {
+                SctpEvent::StreamReset { stream_ids } if who == B => stream_ids.clone(),
+                SctpEvent::OutgoingStreamsReset { stream_ids } if who == A => stream_ids.clone(),
+                _ => Vec::new(),
+            })
+            .collect();
+        got.sort_unstable();
+        got
+    };
+    assert!(p.run_until(Duration::from_secs(30), |p| reset(p, A).len()
+        == streams.len()));
+    assert_eq!(reset(&p, A), streams);
+    assert_eq!(reset(&p, B), streams);
+}
+
+#[test]
 fn stream_reset_waits_for_data_under_loss() {
     let mut p = Pair::new(81, cfg(81), cfg(82), lossy(0.1));
     p.connect_both();
@@ -555,14 +588,20 @@ fn message_size_limits() {
         p.b.send(now, 1, 51, &[], SendOptions::default()),
         Err(SendError::Empty)
     );
-    // a ignores b's limit: b refuses to reassemble and aborts.
+    // a ignores b's limit: b drops that message (counted) and the stream
+    // goes on with the next one; the association stays up.
     p.a.send(now, 1, 51, &[1; 50_000], SendOptions::default())
         .unwrap();
-    assert!(p.run_until(Duration::from_secs(5), |p| p
+    p.a.send(now, 1, 51, b"after", SendOptions::default())
+        .unwrap();
+    assert!(p.run_until(Duration::from_secs(5), |p| !p.messages(B).is_empty()));
+    assert_eq!(p.messages(B), vec![(1, 51, b"after".to_vec())]);
+    assert_eq!(p.b.stats().messages_too_large, 1);
+    assert!(!p
         .ev_b
         .iter()
-        .any(|e| matches!(e, SctpEvent::Aborted { .. }))));
-    assert!(p.messages(B).is_empty());
+        .any(|e| matches!(e, SctpEvent::Aborted { .. })));
+    assert_eq!(p.b.state(), State::Established);
 }
 
 #[test]

@@ -54,7 +54,10 @@ pub use attribute::Attribute;
 pub use candidate::{Candidate, CandidateParseError, CandidateType, TcpType};
 pub use error::ParseError;
 pub use media::{MediaDescription, MediaKind};
-pub use session::{Bandwidth, Connection, Origin, SessionDescription, Timing};
+pub use session::{
+    Bandwidth, Connection, Origin, SessionDescription, Timing, MAX_LINE_BYTES, MAX_MEDIA_SECTIONS,
+    MAX_SDP_BYTES,
+};
 pub use types::{
     parse_fmtp_params, Direction, Extmap, Fingerprint, Group, Rid, RidDirection, Rtpmap, Sctpmap,
     Setup, Simulcast, SimulcastRid,

@@ -243,10 +243,37 @@ fn set_once<T>(slot: &mut Option<T>, value: T, line: usize, kind: char) -> Resul
     Ok(())
 }
 
+/// Largest SDP text [`SessionDescription::parse`] accepts (1 MiB): a larger
+/// one is refused with the number of the line that crosses the limit.
+pub const MAX_SDP_BYTES: usize = 1 << 20;
+
+/// Most media sections (`m=` lines) a description may have.
+pub const MAX_MEDIA_SECTIONS: usize = 1_024;
+
+/// Longest line (without its line end) a description may have (64 KiB).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
 impl SessionDescription {
     /// Parses SDP text. Lines may end in CRLF or LF; trailing blank lines are
     /// ignored. Errors carry the 1-based line number.
+    ///
+    /// Untrusted text is bounded: at most [`MAX_SDP_BYTES`] in all,
+    /// [`MAX_MEDIA_SECTIONS`] media sections and [`MAX_LINE_BYTES`] per line;
+    /// beyond, the error names the line where the limit was crossed.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
+        if text.len() > MAX_SDP_BYTES {
+            let line = 1 + text.as_bytes()[..MAX_SDP_BYTES]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            return Err(ParseError::new(
+                line,
+                format!(
+                    "description of {} bytes exceeds the limit of {MAX_SDP_BYTES} bytes",
+                    text.len()
+                ),
+            ));
+        }
         let mut lines: Vec<&str> = text.split('\n').collect();
         while lines.len() > 1 && matches!(lines.last(), Some(&"") | Some(&"\r")) {
             lines.pop();
@@ -263,6 +290,15 @@ impl SessionDescription {
         for (i, raw) in lines.iter().enumerate() {
             let n = i + 1;
             let line = raw.strip_suffix('\r').unwrap_or(raw);
+            if line.len() > MAX_LINE_BYTES {
+                return Err(ParseError::new(
+                    n,
+                    format!(
+                        "line of {} bytes exceeds the limit of {MAX_LINE_BYTES} bytes",
+                        line.len()
+                    ),
+                ));
+            }
             let bytes = line.as_bytes();
             if bytes.len() < 2 || bytes[1] != b'=' || !bytes[0].is_ascii_lowercase() {
                 let shown: String = line.chars().take(40).collect();
@@ -328,6 +364,11 @@ impl SessionDescription {
                 'k' => set_once(&mut key, value.to_string(), n, kind)?,
                 'a' => sdp.attributes.push(Attribute::parse(value).map_err(err)?),
                 'm' => {
+                    if sdp.media.len() >= MAX_MEDIA_SECTIONS {
+                        return Err(err(format!(
+                            "more than {MAX_MEDIA_SECTIONS} media sections"
+                        )));
+                    }
                     first_media_line.get_or_insert(n);
                     sdp.media.push(parse_media_line(value).map_err(err)?);
                 }

@@ -516,3 +516,35 @@ fn replace_keeps_position_and_removes_duplicates() {
     assert_eq!(m.setup(), Some(Setup::Passive));
     assert_eq!(m.attributes[0], Attribute::Mid("0".into()));
 }
+
+#[test]
+fn huge_descriptions_are_refused_with_the_line_crossing_the_limit() {
+    // Too many bytes: the error names the line holding byte MAX_SDP_BYTES.
+    let filler = "a=x-filler:".to_string() + &"z".repeat(1_000) + "\r\n";
+    let n = MAX_SDP_BYTES / filler.len() + 10;
+    let text = sdp(&filler.repeat(n));
+    let (line, message) = err_line(&text);
+    let expected = 1 + text.as_bytes()[..MAX_SDP_BYTES]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    assert_eq!(line, expected);
+    assert!(line > 4 && line < n + 4, "{line}");
+    assert!(message.contains("exceeds the limit"), "{message}");
+    // Just under the byte limit, the same lines parse.
+    let ok = sdp(&filler.repeat((MAX_SDP_BYTES - HEAD.len()) / filler.len()));
+    assert!(SessionDescription::parse(&ok).is_ok());
+
+    // Too many media sections: refused at the first one beyond.
+    let section = "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n";
+    let (line, message) = err_line(&sdp(&section.repeat(MAX_MEDIA_SECTIONS + 5)));
+    assert_eq!(line, 4 + MAX_MEDIA_SECTIONS + 1);
+    assert!(message.contains("media sections"), "{message}");
+    assert!(SessionDescription::parse(&sdp(&section.repeat(MAX_MEDIA_SECTIONS))).is_ok());
+
+    // A very long line: refused on that line.
+    let long = format!("a=x-long:{}\r\n", "y".repeat(MAX_LINE_BYTES));
+    let (line, message) = err_line(&sdp(&format!("a=ice-lite\r\n{long}")));
+    assert_eq!(line, 6);
+    assert!(message.contains("line of"), "{message}");
+}

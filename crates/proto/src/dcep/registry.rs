@@ -99,12 +99,38 @@ pub struct RegistryConfig {
     /// Largest message we accept when reassembling legacy partial messages
     /// (PPID 52/54); larger ones are dropped and counted.
     pub max_receive_message_size: usize,
+    /// Most channels the peer may have open at once through
+    /// `DATA_CHANNEL_OPEN` ([`MAX_REMOTE_CHANNELS`]). A further OPEN is
+    /// refused: counted in [`RegistryStats::rejected_opens`], and its stream
+    /// is reset so the peer's channel closes.
+    pub max_remote_channels: usize,
+    /// Most bytes of label and protocol the peer's open channels may hold
+    /// together ([`MAX_REMOTE_LABEL_BYTES`]); an OPEN beyond is refused the
+    /// same way.
+    pub max_remote_label_bytes: usize,
+    /// Closed channels whose records (attributes, stats) are kept until
+    /// [`DataChannelRegistry::forget`]; beyond this many, the oldest closed
+    /// records are dropped ([`MAX_CLOSED_CHANNELS`]).
+    pub max_closed_channels: usize,
 }
+
+/// Default of [`RegistryConfig::max_remote_channels`]: 1,024, the stream
+/// count Chromium negotiates.
+pub const MAX_REMOTE_CHANNELS: usize = 1_024;
+
+/// Default of [`RegistryConfig::max_remote_label_bytes`]: 1 MiB.
+pub const MAX_REMOTE_LABEL_BYTES: usize = 1 << 20;
+
+/// Default of [`RegistryConfig::max_closed_channels`].
+pub const MAX_CLOSED_CHANNELS: usize = 1_024;
 
 impl Default for RegistryConfig {
     fn default() -> Self {
         RegistryConfig {
             max_receive_message_size: 256 * 1024,
+            max_remote_channels: MAX_REMOTE_CHANNELS,
+            max_remote_label_bytes: MAX_REMOTE_LABEL_BYTES,
+            max_closed_channels: MAX_CLOSED_CHANNELS,
         }
     }
 }
@@ -343,7 +369,9 @@ impl ChannelInfo {
 pub struct RegistryStats {
     /// DCEP messages that failed to decode.
     pub malformed_dcep: u64,
-    /// `DATA_CHANNEL_OPEN` on a stream already in use or out of range.
+    /// `DATA_CHANNEL_OPEN` on a stream already in use or out of range, or
+    /// beyond [`RegistryConfig::max_remote_channels`] or
+    /// [`RegistryConfig::max_remote_label_bytes`].
     pub rejected_opens: u64,
     /// Messages on a stream without an open channel, or with an unknown PPID.
     pub dropped_messages: u64,
@@ -371,6 +399,9 @@ struct Channel {
     partial: Option<(bool, Vec<u8>)>,
     /// Dropping the pieces of an oversized partial message until its last piece.
     discarding: bool,
+    /// Opened by the peer's `DATA_CHANNEL_OPEN` (counts against
+    /// [`RegistryConfig::max_remote_channels`] while not closed).
+    remote: bool,
 }
 
 /// The data channels of one SCTP association. See the [module docs](self).
@@ -390,6 +421,11 @@ pub struct DataChannelRegistry {
     transmits: VecDeque<SctpAction>,
     events: VecDeque<DataChannelEvent>,
     stats: RegistryStats,
+    /// Peer-opened channels not closed yet, and their label + protocol bytes.
+    remote_open: usize,
+    remote_label_bytes: usize,
+    /// Closed channels, oldest first (records dropped beyond the limit).
+    closed_order: VecDeque<ChannelId>,
 }
 
 impl Default for DataChannelRegistry {
@@ -414,6 +450,9 @@ impl DataChannelRegistry {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: RegistryStats::default(),
+            remote_open: 0,
+            remote_label_bytes: 0,
+            closed_order: VecDeque::new(),
         }
     }
 
@@ -509,6 +548,7 @@ impl DataChannelRegistry {
             incoming_reset: false,
             partial: None,
             discarding: false,
+            remote: false,
         };
         if let Some(stream) = stream_id {
             self.by_stream.insert(stream, id);
@@ -901,6 +941,23 @@ impl DataChannelRegistry {
             self.stats.rejected_opens += 1;
             return;
         }
+        let names = open.label.len() + open.protocol.len();
+        if self.remote_open >= self.config.max_remote_channels
+            || self.remote_label_bytes + names > self.config.max_remote_label_bytes
+        {
+            // Refused: the peer's channel closes (its stream is reset; our
+            // side of it was never used).
+            tracing::debug!(
+                stream_id,
+                open = self.remote_open,
+                "rejecting DATA_CHANNEL_OPEN beyond the limit of peer channels"
+            );
+            self.stats.rejected_opens += 1;
+            self.transmits.push_back(SctpAction::ResetStream(stream_id));
+            return;
+        }
+        self.remote_open += 1;
+        self.remote_label_bytes += names;
         let id = ChannelId(self.next_id);
         self.next_id = self.next_id.wrapping_add(1);
         self.channels.insert(
@@ -927,6 +984,7 @@ impl DataChannelRegistry {
                 incoming_reset: false,
                 partial: None,
                 discarding: false,
+                remote: true,
             },
         );
         self.by_stream.insert(stream_id, id);
@@ -1008,6 +1066,10 @@ impl DataChannelRegistry {
         let was_open = c.info.ready_state != ReadyState::Connecting;
         c.info.ready_state = ReadyState::Closed;
         c.partial = None;
+        if c.remote {
+            self.remote_open -= 1;
+            self.remote_label_bytes -= c.info.label.len() + c.info.protocol.len();
+        }
         if let Some(stream) = c.info.stream_id {
             if self.by_stream.get(&stream) == Some(&id) {
                 self.by_stream.remove(&stream);
@@ -1017,6 +1079,12 @@ impl DataChannelRegistry {
             self.stats.channels_closed += 1;
         }
         self.events.push_back(DataChannelEvent::Closed(id));
+        self.closed_order.push_back(id);
+        while self.closed_order.len() > self.config.max_closed_channels {
+            if let Some(old) = self.closed_order.pop_front() {
+                self.forget(old);
+            }
+        }
     }
 
     /// The lowest unused stream id of our parity.

@@ -461,6 +461,7 @@ fn sctp_failure_closes_everything_with_an_error() {
 fn legacy_partial_messages_are_reassembled_and_bounded() {
     let mut r = DataChannelRegistry::new(RegistryConfig {
         max_receive_message_size: 8,
+        ..RegistryConfig::default()
     });
     r.set_dtls_role(DtlsRole::Client);
     r.handle_sctp_connected();
@@ -630,4 +631,96 @@ fn a_closing_channel_discards_incoming_messages() {
     p.client.handle_message(0, Ppid::String.value(), b"late");
     assert_eq!(p.client.poll_event(), None);
     assert_eq!(p.client.stats().dropped_messages, dropped + 1);
+}
+
+fn open_message(label: &str) -> Vec<u8> {
+    DcepMessage::Open(DataChannelOpen {
+        channel_type: ChannelType::RELIABLE,
+        priority: 0,
+        label: label.into(),
+        protocol: String::new(),
+    })
+    .encode()
+}
+
+#[test]
+fn peer_channels_beyond_the_limit_are_refused_and_reset() {
+    let mut r = DataChannelRegistry::new(RegistryConfig {
+        max_remote_channels: 3,
+        ..RegistryConfig::default()
+    });
+    r.set_dtls_role(DtlsRole::Client);
+    r.handle_sctp_connected();
+    for s in 0..10u16 {
+        r.handle_message(2 * s + 1, Ppid::Dcep.value(), &open_message("flood"));
+    }
+    assert_eq!(r.stats().channels_opened, 3);
+    assert_eq!(r.stats().rejected_opens, 7);
+    let mut resets = Vec::new();
+    while let Some(a) = r.poll_transmit() {
+        if let SctpAction::ResetStream(s) = a {
+            resets.push(s);
+        }
+    }
+    assert_eq!(resets, (3..10u16).map(|s| 2 * s + 1).collect::<Vec<_>>());
+    // Our own reset of a refused stream, and the peer's answer, touch nothing.
+    r.handle_outgoing_reset_done(7);
+    r.handle_stream_reset(7);
+    assert_eq!(r.channels().count(), 3);
+    // A peer channel that closes frees a place.
+    r.handle_stream_reset(1);
+    while let Some(a) = r.poll_transmit() {
+        if let SctpAction::ResetStream(s) = a {
+            r.handle_outgoing_reset_done(s);
+        }
+    }
+    assert_eq!(
+        r.channel(ChannelId(0)).unwrap().ready_state,
+        ReadyState::Closed
+    );
+    r.handle_message(41, Ppid::Dcep.value(), &open_message("again"));
+    assert_eq!(r.stats().channels_opened, 4);
+    assert!(r.channel_by_stream(41).is_some());
+}
+
+#[test]
+fn peer_labels_are_bounded_in_total() {
+    let mut r = DataChannelRegistry::new(RegistryConfig {
+        max_remote_label_bytes: 10,
+        ..RegistryConfig::default()
+    });
+    r.set_dtls_role(DtlsRole::Client);
+    r.handle_sctp_connected();
+    r.handle_message(1, Ppid::Dcep.value(), &open_message("123456"));
+    r.handle_message(3, Ppid::Dcep.value(), &open_message("123456"));
+    r.handle_message(5, Ppid::Dcep.value(), &open_message("1234"));
+    assert!(r.channel_by_stream(1).is_some());
+    assert!(r.channel_by_stream(3).is_none(), "6 + 6 bytes is over 10");
+    assert!(r.channel_by_stream(5).is_some(), "6 + 4 bytes fits");
+    assert_eq!(r.stats().rejected_opens, 1);
+}
+
+#[test]
+fn closed_channel_records_are_bounded() {
+    let mut r = DataChannelRegistry::new(RegistryConfig {
+        max_closed_channels: 4,
+        ..RegistryConfig::default()
+    });
+    r.set_dtls_role(DtlsRole::Client);
+    r.handle_sctp_connected();
+    // The peer opens and closes 20 channels in turn on one stream.
+    for _ in 0..20 {
+        r.handle_message(1, Ppid::Dcep.value(), &open_message("churn"));
+        r.handle_stream_reset(1);
+        while let Some(a) = r.poll_transmit() {
+            if let SctpAction::ResetStream(s) = a {
+                r.handle_outgoing_reset_done(s);
+            }
+        }
+    }
+    assert_eq!(r.stats().channels_opened, 20);
+    assert_eq!(r.stats().channels_closed, 20);
+    assert_eq!(r.channels().count(), 4, "only the 4 latest closed records");
+    assert!(r.channel(ChannelId(19)).is_some());
+    assert!(r.channel(ChannelId(0)).is_none());
 }

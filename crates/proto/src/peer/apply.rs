@@ -667,6 +667,14 @@ impl PeerConnection {
             .iter()
             .any(|(i, l)| *i == index && *l == line)
         {
+            // A flood of candidates is refused, not stored: the ICE agent
+            // would not pair more than this anyway.
+            let max = self.transport.ice_config().max_remote_candidates;
+            if self.remote_candidates.len() >= max {
+                return Err(Error::operation(format!(
+                    "too many remote ICE candidates (at most {max})"
+                )));
+            }
             self.remote_candidates.push((index, line));
             self.remote_candidates_dirty = true;
         }

@@ -107,6 +107,21 @@ impl PeerConnection {
         self.media.set_receive_loss(percent, seed);
     }
 
+    /// Test hook: protects and sends one RTP packet exactly as given (SSRC
+    /// and payload type untouched), as a misbehaving peer would; `false`
+    /// before the SRTP keys or without a pair.
+    #[doc(hidden)]
+    pub fn send_raw_rtp(&mut self, packet: &[u8]) -> bool {
+        self.transport.send_rtp(packet.to_vec())
+    }
+
+    /// Test hook: sends `packet` as one DTLS record, in place of an SCTP
+    /// packet, as a misbehaving peer would; `false` before DTLS is connected.
+    #[doc(hidden)]
+    pub fn send_raw_sctp(&mut self, packet: &[u8]) -> bool {
+        self.transport.send_raw_application_data(packet)
+    }
+
     /// The next received frame or RTP packet.
     pub fn poll_media_event(&mut self) -> Option<MediaEvent> {
         self.media.poll_event()

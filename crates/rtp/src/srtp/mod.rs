@@ -47,6 +47,38 @@ struct Stream {
     rtcp_send_index: u32,
     /// Replay window for received SRTCP.
     rtcp_window: ReplayWindow,
+    /// When the stream was last used (the context's use counter).
+    last_used: u64,
+}
+
+/// Most SSRCs one context keeps state for (rollover counter, replay
+/// windows). A packet of a new SSRC beyond this evicts the least recently
+/// used SSRC's state (counted in [`SrtpCounters::streams_evicted`]), so a
+/// peer sending under thousands of SSRCs cannot grow it without bound.
+pub const MAX_STREAMS: usize = 1_024;
+
+/// The state of `ssrc`, created (evicting the least recently used one when
+/// [`MAX_STREAMS`] are kept) if needed.
+fn stream_entry<'a>(
+    streams: &'a mut HashMap<u32, Stream>,
+    tick: &mut u64,
+    evicted: &mut u64,
+    ssrc: u32,
+) -> &'a mut Stream {
+    *tick += 1;
+    if streams.len() >= MAX_STREAMS && !streams.contains_key(&ssrc) {
+        let oldest = streams
+            .iter()
+            .min_by_key(|(_, s)| s.last_used)
+            .map(|(k, _)| *k);
+        if let Some(k) = oldest {
+            streams.remove(&k);
+            *evicted += 1;
+        }
+    }
+    let s = streams.entry(ssrc).or_default();
+    s.last_used = *tick;
+    s
 }
 
 /// Counters of what a context did, for stats and debugging.
@@ -62,6 +94,8 @@ pub struct SrtpCounters {
     pub replays: u64,
     /// Packets rejected as malformed or truncated.
     pub malformed: u64,
+    /// SSRC states dropped to stay within [`MAX_STREAMS`].
+    pub streams_evicted: u64,
 }
 
 /// SRTP/SRTCP crypto context for one direction of one session.
@@ -70,6 +104,8 @@ pub struct SrtpContext {
     rtp: SessionKeys,
     rtcp: SessionKeys,
     streams: HashMap<u32, Stream>,
+    /// Counts stream uses, for eviction of the least recently used.
+    tick: u64,
     /// When false, outgoing SRTCP is sent with E = 0 (authenticated only).
     pub encrypt_rtcp: bool,
     counters: SrtpCounters,
@@ -80,6 +116,7 @@ impl std::fmt::Debug for SrtpContext {
         f.debug_struct("SrtpContext")
             .field("profile", &self.profile)
             .field("streams", &self.streams.len())
+            .field("tick", &self.tick)
             .field("counters", &self.counters)
             .finish_non_exhaustive()
     }
@@ -198,6 +235,7 @@ impl SrtpContext {
             rtp,
             rtcp,
             streams: HashMap::new(),
+            tick: 0,
             encrypt_rtcp: true,
             counters: SrtpCounters::default(),
         }
@@ -232,6 +270,11 @@ impl SrtpContext {
         self.counters
     }
 
+    /// How many SSRCs the context keeps state for (at most [`MAX_STREAMS`]).
+    pub fn stream_count(&self) -> usize {
+        self.streams.len()
+    }
+
     /// The rollover counter of an SSRC (sent or received), if known.
     pub fn roc(&self, ssrc: u32) -> Option<u32> {
         self.streams
@@ -243,7 +286,13 @@ impl SrtpContext {
     /// Sets the rollover counter and highest sequence number for an SSRC, for
     /// joining a stream that is already running.
     pub fn set_roc(&mut self, ssrc: u32, roc: u32, seq: u16) {
-        self.streams.entry(ssrc).or_default().rtp_index = Some(((roc as u64) << 16) | seq as u64);
+        stream_entry(
+            &mut self.streams,
+            &mut self.tick,
+            &mut self.counters.streams_evicted,
+            ssrc,
+        )
+        .rtp_index = Some(((roc as u64) << 16) | seq as u64);
     }
 
     /// Protects the RTP packet in `buf[..len]` in place; `buf` must have room for
@@ -259,7 +308,12 @@ impl SrtpContext {
         let hl = rtp_header_len(&buf[..len])?;
         let seq = u16::from_be_bytes([buf[2], buf[3]]);
         let ssrc = ssrc_at(buf, 8);
-        let stream = self.streams.entry(ssrc).or_default();
+        let stream = stream_entry(
+            &mut self.streams,
+            &mut self.tick,
+            &mut self.counters.streams_evicted,
+            ssrc,
+        );
         let index = estimate_index(stream.rtp_index, seq);
         match &self.rtp.cipher {
             Cipher::CmHmac { ctr, auth } => {
@@ -336,7 +390,12 @@ impl SrtpContext {
             }
         }
         // Only authenticated packets create or advance state.
-        let stream = self.streams.entry(ssrc).or_default();
+        let stream = stream_entry(
+            &mut self.streams,
+            &mut self.tick,
+            &mut self.counters.streams_evicted,
+            ssrc,
+        );
         stream.rtp_window.update(index);
         if stream.rtp_index.is_none_or(|h| index > h) {
             stream.rtp_index = Some(index);
@@ -361,7 +420,12 @@ impl SrtpContext {
             return Err(Error::BufferTooSmall);
         }
         let ssrc = ssrc_at(buf, 4);
-        let stream = self.streams.entry(ssrc).or_default();
+        let stream = stream_entry(
+            &mut self.streams,
+            &mut self.tick,
+            &mut self.counters.streams_evicted,
+            ssrc,
+        );
         let index = stream.rtcp_send_index;
         stream.rtcp_send_index = (index + 1) & 0x7fff_ffff;
         let e = self.encrypt_rtcp;
@@ -450,11 +514,14 @@ impl SrtpContext {
                         &mut buf[8..len],
                     )?;
                 }
-                self.streams
-                    .entry(ssrc)
-                    .or_default()
-                    .rtcp_window
-                    .update(index as u64);
+                stream_entry(
+                    &mut self.streams,
+                    &mut self.tick,
+                    &mut self.counters.streams_evicted,
+                    ssrc,
+                )
+                .rtcp_window
+                .update(index as u64);
                 Ok(len)
             }
             Cipher::Gcm(key) => {
@@ -478,11 +545,14 @@ impl SrtpContext {
                     key.open_in_place(nonce, Aad::from(&aad[..]), &mut buf[len..n - 4])
                         .map_err(|_| Error::AuthFailed)?;
                 }
-                self.streams
-                    .entry(ssrc)
-                    .or_default()
-                    .rtcp_window
-                    .update(index as u64);
+                stream_entry(
+                    &mut self.streams,
+                    &mut self.tick,
+                    &mut self.counters.streams_evicted,
+                    ssrc,
+                )
+                .rtcp_window
+                .update(index as u64);
                 Ok(len)
             }
         }
@@ -490,7 +560,13 @@ impl SrtpContext {
 
     /// Sets the next SRTCP index sent for `ssrc` (tests and stream hand-over).
     pub fn set_rtcp_index(&mut self, ssrc: u32, index: u32) {
-        self.streams.entry(ssrc).or_default().rtcp_send_index = index & 0x7fff_ffff;
+        stream_entry(
+            &mut self.streams,
+            &mut self.tick,
+            &mut self.counters.streams_evicted,
+            ssrc,
+        )
+        .rtcp_send_index = index & 0x7fff_ffff;
     }
 
     #[cfg(test)]

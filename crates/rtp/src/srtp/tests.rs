@@ -286,3 +286,32 @@ fn rfc7714_srtcp_authenticated_only() {
     let n = mk().unprotect_rtcp(&mut p).unwrap();
     assert_eq!(&p[..n], &hex(GCM_RTCP)[..]);
 }
+
+#[test]
+fn a_flood_of_ssrcs_keeps_state_bounded_and_evicts_the_least_recently_used() {
+    let key = [7u8; 16];
+    let salt = [9u8; 14];
+    let profile = SrtpProfile::AeadAes128Gcm;
+    let mut tx = SrtpContext::new(profile, &key, &salt).unwrap();
+    let mut rx = SrtpContext::new(profile, &key, &salt).unwrap();
+    let send = |tx: &mut SrtpContext, rx: &mut SrtpContext, seq: u16, ssrc: u32| {
+        let mut p = rtp(seq, ssrc, b"media");
+        tx.protect_rtp(&mut p).unwrap();
+        let replay = p.clone();
+        rx.unprotect_rtp(&mut p).map(|_| replay)
+    };
+    // A stream that keeps going through the flood keeps its replay window.
+    let kept = send(&mut tx, &mut rx, 1, 0xAAAA).unwrap();
+    for i in 0..3 * MAX_STREAMS as u32 {
+        send(&mut tx, &mut rx, 1, 0x1_0000 + i).unwrap();
+        if i % 64 == 0 {
+            send(&mut tx, &mut rx, 2 + (i / 64) as u16, 0xAAAA).unwrap();
+        }
+    }
+    assert_eq!(rx.stream_count(), MAX_STREAMS);
+    assert_eq!(tx.stream_count(), MAX_STREAMS);
+    let evicted = rx.counters().streams_evicted;
+    assert!(evicted >= 2 * MAX_STREAMS as u64, "{evicted}");
+    let mut again = kept.clone();
+    assert_eq!(rx.unprotect_rtp(&mut again), Err(Error::Replayed));
+}
