@@ -144,6 +144,9 @@ pub struct TransportCounters {
     pub bad_remote_candidates: u64,
     /// SCTP packets DTLS refused to send (not connected).
     pub sctp_send_failures: u64,
+    /// ICE-TCP connections to our passive candidates the async layer closed
+    /// as they were accepted (over its limit).
+    pub tcp_connections_refused: u64,
 }
 
 /// The ICE + DTLS + SCTP + data channel stack of one connection. See the
@@ -594,6 +597,12 @@ impl Transport {
     /// Counters of dropped input.
     pub fn counters(&self) -> TransportCounters {
         self.counters
+    }
+
+    /// Counts an ICE-TCP connection the I/O layer refused
+    /// ([`TransportCounters::tcp_connections_refused`]).
+    pub fn count_refused_tcp_connection(&mut self) {
+        self.counters.tcp_connections_refused += 1;
     }
 
     /// How many times ICE switched the pair carrying data (stats'

@@ -34,7 +34,7 @@ pub use datachannel::{
 };
 pub use dtmf::{DtmfSenderEvent, DtmfTone, RtcDtmfSender};
 pub use mux::UdpMux;
-pub use net::{InterfaceFilter, Settings};
+pub use net::{InterfaceFilter, Settings, MAX_ICE_TCP_CONNECTIONS};
 pub use transport::{
     DtlsTransport, DtlsTransportEvent, DtlsTransportState, SctpTransport, SctpTransportEvent,
     SctpTransportState, TransportEventStream,

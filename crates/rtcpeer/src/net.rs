@@ -21,7 +21,7 @@
 //! such pair in a task of its own ([`turn_link`]), TLS-wrapped for `turns:`,
 //! splitting what it reads into whole STUN / ChannelData messages.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::poll_fn;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Weak};
@@ -308,6 +308,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> ByteStream for T {}
 /// How long connecting to a TURN server over TCP (and TLS) may take.
 const LINK_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// ICE-TCP connections peers may have open to our passive candidates at
+/// once (per PeerConnection); further ones are closed as they are accepted.
+pub const MAX_ICE_TCP_CONNECTIONS: usize = 32;
+
+/// An accepted ICE-TCP connection that has not sent one whole frame after
+/// this long is closed (a real peer sends its first check at once).
+const ICE_TCP_FIRST_FRAME: Duration = Duration::from_secs(10);
+
+/// Messages the TCP links may have waiting for the connection's task; a
+/// link stops reading its socket while the queue is full.
+const LINK_QUEUE: usize = 256;
+
 /// One TCP (or TLS) connection to a TURN server, from the IP of the host
 /// socket `local`: writes what the actor sends, reads whole messages back.
 async fn turn_link(
@@ -315,7 +327,7 @@ async fn turn_link(
     server: SocketAddr,
     tls: Option<(Arc<rustls::ClientConfig>, String)>,
     mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
-    to_actor: mpsc::UnboundedSender<LinkMessage>,
+    to_actor: mpsc::Sender<LinkMessage>,
     signals: Arc<Signals>,
 ) {
     let stream = tokio::time::timeout(LINK_CONNECT_TIMEOUT, async {
@@ -367,8 +379,11 @@ async fn turn_link(
                         match rtcpeer_proto::ice::tcp::turn_frame_len(&pending) {
                             Some(len) if len <= pending.len() => {
                                 let bytes: Vec<u8> = pending.drain(..len).collect();
-                                let _ = to_actor.send(LinkMessage::Data { local, server, bytes });
                                 signals.wake.notify_one();
+                                if to_actor.send(LinkMessage::Data { local, server, bytes }).await.is_err() {
+                                    bad = true;
+                                    break;
+                                }
                             }
                             Some(_) => break,
                             // Not enough for a header yet, or garbage.
@@ -385,7 +400,8 @@ async fn turn_link(
             }
         }
     }
-    let _ = to_actor.send(LinkMessage::Closed { local, server });
+    signals.wake.notify_one();
+    let _ = to_actor.send(LinkMessage::Closed { local, server }).await;
     signals.wake.notify_one();
 }
 
@@ -396,7 +412,7 @@ async fn ice_tcp_link(
     remote: SocketAddr,
     stream: tokio::net::TcpStream,
     mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
-    to_actor: mpsc::UnboundedSender<LinkMessage>,
+    to_actor: mpsc::Sender<LinkMessage>,
     signals: Arc<Signals>,
 ) {
     let _ = stream.set_nodelay(true);
@@ -404,8 +420,12 @@ async fn ice_tcp_link(
     let mut decoder = rtcpeer_proto::ice::tcp::FrameDecoder::new();
     let mut chunk = vec![0u8; 16_384];
     let mut framed = Vec::new();
-    loop {
+    let mut framed_any = false;
+    let first_frame = tokio::time::sleep(ICE_TCP_FIRST_FRAME);
+    tokio::pin!(first_frame);
+    'link: loop {
         tokio::select! {
+            _ = &mut first_frame, if !framed_any => break,
             out = outgoing.recv() => {
                 let Some(bytes) = out else { break };
                 framed.clear();
@@ -423,17 +443,23 @@ async fn ice_tcp_link(
                 };
                 decoder.push(&chunk[..n]);
                 while let Some(frame) = decoder.next_frame() {
+                    framed_any = true;
                     let bytes = frame.to_vec();
-                    let _ = to_actor.send(LinkMessage::Data { local, server: remote, bytes });
                     signals.wake.notify_one();
+                    let data = LinkMessage::Data { local, server: remote, bytes };
+                    if to_actor.send(data).await.is_err() {
+                        break 'link;
+                    }
                 }
             }
         }
     }
-    let _ = to_actor.send(LinkMessage::Closed {
+    signals.wake.notify_one();
+    let closed = LinkMessage::Closed {
         local,
         server: remote,
-    });
+    };
+    let _ = to_actor.send(closed).await;
     signals.wake.notify_one();
 }
 
@@ -596,9 +622,11 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
     } else {
         tls_config(&settings)
     };
-    let (link_tx, mut link_rx) = mpsc::unbounded_channel::<LinkMessage>();
+    let (link_tx, mut link_rx) = mpsc::channel::<LinkMessage>(LINK_QUEUE);
     let mut links: HashMap<(SocketAddr, SocketAddr), mpsc::UnboundedSender<Vec<u8>>> =
         HashMap::new();
+    // The links peers opened to our passive candidates (MAX_ICE_TCP_CONNECTIONS).
+    let mut accepted: HashSet<(SocketAddr, SocketAddr)> = HashSet::new();
     let mut buf = vec![0u8; 65_536];
     let mut gathered = false;
     // Opened when a remote candidate names a `.local` host.
@@ -715,7 +743,9 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                     bytes,
                 }) => {
                     core.handle_receive_over(now, local, server, Protocol::Tcp, &bytes);
-                    while let Ok(m) = link_rx.try_recv() {
+                    // What else the links have waiting, a batch under one lock.
+                    for _ in 0..BATCH {
+                        let Ok(m) = link_rx.try_recv() else { break };
                         match m {
                             LinkMessage::Data {
                                 local,
@@ -726,12 +756,14 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                             }
                             LinkMessage::Closed { local, server } => {
                                 links.remove(&(local, server));
+                                accepted.remove(&(local, server));
                             }
                         }
                     }
                 }
                 Got::Link(LinkMessage::Closed { local, server }) => {
                     links.remove(&(local, server));
+                    accepted.remove(&(local, server));
                 }
                 Got::Mux(from, data) => {
                     core.handle_receive(now, addrs[0], from, &data);
@@ -752,7 +784,15 @@ async fn run(weak: Weak<Shared>, signals: Arc<Signals>, settings: Settings) {
                         }
                     }
                 }
-                Got::Accepted(local, stream, peer) => {
+                Got::Accepted(local, stream, peer) => 'accept: {
+                    if accepted.len() >= MAX_ICE_TCP_CONNECTIONS
+                        || links.contains_key(&(local, peer))
+                    {
+                        // Dropping the stream closes it.
+                        core.count_refused_tcp_connection();
+                        break 'accept;
+                    }
+                    accepted.insert((local, peer));
                     let (tx, rx) = mpsc::unbounded_channel();
                     tokio::spawn(ice_tcp_link(
                         local,

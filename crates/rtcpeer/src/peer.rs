@@ -650,6 +650,12 @@ impl PeerConnection {
         self.shared.core().media_counters()
     }
 
+    /// Dropped transport input: datagrams of no protocol, SRTP that failed,
+    /// refused remote candidates, refused ICE-TCP connections.
+    pub fn transport_counters(&self) -> rtcpeer_proto::transport::TransportCounters {
+        self.shared.core().transport().counters()
+    }
+
     /// `addTrack(track, ...streams)`.
     pub fn add_track(
         &self,

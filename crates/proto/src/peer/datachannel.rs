@@ -148,6 +148,12 @@ impl PeerConnection {
         }
     }
 
+    /// Counts an ICE-TCP connection the I/O layer closed as it accepted it
+    /// (over its limit); it shows in [`Transport::counters`].
+    pub fn count_refused_tcp_connection(&mut self) {
+        self.transport.count_refused_tcp_connection();
+    }
+
     /// Adds a STUN server (its URL resolved by the caller): a
     /// server-reflexive candidate is gathered out of every UDP host socket.
     /// Before a local description it is remembered until ICE starts.
