@@ -1083,8 +1083,11 @@ impl Transport {
         let config = SctpConfig {
             remote_port,
             max_packet_size: self.dtls.max_application_data_len(),
+            // What we may send: the peer's limit (its `0` is "no limit",
+            // as the registry takes it, so SCTP must not refuse what the
+            // registry let through).
             max_message_size: if max == 0 {
-                crate::peer::MAX_MESSAGE_SIZE as usize
+                usize::MAX
             } else {
                 (max as usize).max(crate::peer::MAX_MESSAGE_SIZE as usize)
             },

@@ -470,6 +470,45 @@ fn a_message_beyond_our_max_message_size_is_dropped_and_the_channel_goes_on() {
 }
 
 #[test]
+fn a_peer_announcing_no_limit_gets_what_the_registry_accepts_sent() {
+    // A announces max-message-size 0 ("no limit"): B's channel accepts a
+    // 300 KB message and SCTP really sends it (it used to vanish between the
+    // two); A, which accepts 256 KiB, drops it and counts it.
+    let mut n = Net::connected(Setup {
+        munge_offer: Some(|sdp| {
+            sdp.replace(
+                &format!("a=max-message-size:{}", rtcpeer_proto::MAX_MESSAGE_SIZE),
+                "a=max-message-size:0",
+            )
+        }),
+        ..Setup::default()
+    });
+    let b = n.chat.1;
+    assert_eq!(n.pcs[B].max_message_size(), usize::MAX);
+    n.pcs[B].send_data(b, &vec![7u8; 300_000], true).unwrap();
+    n.pcs[B].send_data(b, b"next", true).unwrap();
+    n.pcs[B].handle_timeout(n.now);
+    let a = n.chat.0;
+    let mut got = Vec::new();
+    n.run_until(Duration::from_secs(10), |n| {
+        for e in n.events[A].drain(..) {
+            if let Event::DataChannelMessage { channel, data, .. } = e {
+                if channel == a {
+                    got.push(data);
+                }
+            }
+        }
+        !got.is_empty()
+    });
+    assert_eq!(got, vec![b"next".to_vec()]);
+    let stats = n.pcs[A].transport().sctp().unwrap().stats();
+    assert_eq!(
+        stats.messages_too_large, 1,
+        "the big one was sent: {stats:?}"
+    );
+}
+
+#[test]
 fn thousands_of_dcep_opens_are_bounded() {
     let mut n = Net::connected(Setup::default());
     const FLOOD: usize = 2_000;
