@@ -102,8 +102,9 @@ pub enum DtlsVersionPolicy {
 /// Settings of a [`DtlsTransport`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DtlsConfig {
-    /// What to offer as DTLS client. Default [`DtlsVersionPolicy::Dtls12`],
-    /// which every browser accepts.
+    /// What to offer as DTLS client. Default [`DtlsVersionPolicy::Auto`]: a
+    /// ClientHello for DTLS 1.3 that DTLS 1.2 servers also accept (Chromium
+    /// and Firefox pick 1.3, aiortc 1.2).
     pub client_versions: DtlsVersionPolicy,
     /// What to accept as DTLS server. Default [`DtlsVersionPolicy::Auto`].
     pub server_versions: DtlsVersionPolicy,
@@ -123,7 +124,7 @@ pub struct DtlsConfig {
 impl Default for DtlsConfig {
     fn default() -> Self {
         DtlsConfig {
-            client_versions: DtlsVersionPolicy::Dtls12,
+            client_versions: DtlsVersionPolicy::Auto,
             server_versions: DtlsVersionPolicy::Auto,
             datagram_budget: 1_200,
             flight_start_rto: Duration::from_secs(1),
