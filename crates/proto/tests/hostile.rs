@@ -232,6 +232,25 @@ impl Net {
         })
     }
 
+    /// The messages `who` gets on `channel` in the first turn that brings any.
+    fn first_messages(&mut self, who: usize, channel: ChannelId) -> Vec<Vec<u8>> {
+        let mut got = Vec::new();
+        self.run_until(Duration::from_secs(10), |n| {
+            for e in n.events[who].drain(..) {
+                if let Event::DataChannelMessage {
+                    channel: c, data, ..
+                } = e
+                {
+                    if c == channel {
+                        got.push(data);
+                    }
+                }
+            }
+            !got.is_empty()
+        });
+        got
+    }
+
     fn ice_counters(&self) -> rtcpeer_proto::ice::IceCounters {
         self.pcs[A].transport().ice().unwrap().counters()
     }
@@ -451,18 +470,7 @@ fn a_message_beyond_our_max_message_size_is_dropped_and_the_channel_goes_on() {
     n.pcs[B].send_data(b, &big, true).unwrap();
     n.pcs[B].send_data(b, b"after the big one", true).unwrap();
     n.pcs[B].handle_timeout(n.now);
-    let a = n.chat.0;
-    let mut got = Vec::new();
-    n.run_until(Duration::from_secs(10), |n| {
-        for e in n.events[A].drain(..) {
-            if let Event::DataChannelMessage { channel, data, .. } = e {
-                if channel == a {
-                    got.push(data);
-                }
-            }
-        }
-        !got.is_empty()
-    });
+    let got = n.first_messages(A, n.chat.0);
     assert_eq!(got, vec![b"after the big one".to_vec()]);
     let stats = n.pcs[A].transport().sctp().unwrap().stats();
     assert_eq!(stats.messages_too_large, 1, "{stats:?}");
@@ -488,18 +496,7 @@ fn a_peer_announcing_no_limit_gets_what_the_registry_accepts_sent() {
     n.pcs[B].send_data(b, &vec![7u8; 300_000], true).unwrap();
     n.pcs[B].send_data(b, b"next", true).unwrap();
     n.pcs[B].handle_timeout(n.now);
-    let a = n.chat.0;
-    let mut got = Vec::new();
-    n.run_until(Duration::from_secs(10), |n| {
-        for e in n.events[A].drain(..) {
-            if let Event::DataChannelMessage { channel, data, .. } = e {
-                if channel == a {
-                    got.push(data);
-                }
-            }
-        }
-        !got.is_empty()
-    });
+    let got = n.first_messages(A, n.chat.0);
     assert_eq!(got, vec![b"next".to_vec()]);
     let stats = n.pcs[A].transport().sctp().unwrap().stats();
     assert_eq!(
