@@ -38,6 +38,8 @@ pub(crate) struct LocalCand {
     pub base: SocketAddr,
     /// The TURN allocation behind a relayed candidate.
     pub alloc: Option<usize>,
+    /// The STUN or TURN server a server-reflexive candidate was learned from.
+    pub server: Option<SocketAddr>,
     /// Host sockets added with `add_host_socket` are used but not listed.
     pub hidden: bool,
 }
@@ -359,6 +361,7 @@ impl IceAgent {
                         cand,
                         base,
                         alloc: None,
+                        server: None,
                         hidden: false,
                     });
                 }
@@ -397,6 +400,7 @@ impl IceAgent {
             cand,
             base,
             alloc: None,
+            server: None,
             hidden,
         });
         let li = self.locals.len() - 1;
@@ -874,6 +878,26 @@ impl IceAgent {
             .filter(|l| !l.hidden)
             .map(|l| l.cand.clone())
             .collect()
+    }
+
+    /// The server a local candidate was gathered from, as configured: a
+    /// relayed candidate's TURN server and the transport to it, a
+    /// server-reflexive one's STUN (or TURN) server over UDP. `None` for
+    /// host and peer-reflexive candidates. (For the stats' `url` and
+    /// `relayProtocol`.)
+    pub fn candidate_server(&self, cand: &Candidate) -> Option<(SocketAddr, Protocol)> {
+        let l = self
+            .locals
+            .iter()
+            .find(|l| l.cand.address == cand.address && l.cand.kind == cand.kind)?;
+        match (l.alloc, l.server) {
+            (Some(ai), _) => self
+                .allocations
+                .get(ai)
+                .map(|a| (a.configured_server(), a.proto)),
+            (None, Some(server)) => Some((server, Protocol::Udp)),
+            (None, None) => None,
+        }
     }
 
     /// Local peer-reflexive addresses learned from check responses.

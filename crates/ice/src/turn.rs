@@ -91,6 +91,11 @@ pub(crate) struct Allocation {
 }
 
 impl Allocation {
+    /// The server as configured (before any ALTERNATE-SERVER redirect).
+    pub(crate) fn configured_server(&self) -> SocketAddr {
+        self.configured
+    }
+
     /// The host socket this allocation talks to its server from.
     pub(crate) fn local_socket(&self) -> SocketAddr {
         self.local
@@ -370,7 +375,7 @@ impl IceAgent {
         let local_pref = self.local_preference_of(base);
         // Over TCP the mapped address is the TCP connection's: no UDP srflx.
         if let (Some(mapped), Protocol::Udp) = (mapped, self.allocations[ai].proto) {
-            self.add_srflx(base, mapped, server.ip());
+            self.add_srflx(base, mapped, server);
         }
         let cand = Candidate {
             foundation: compute_foundation(
@@ -393,6 +398,7 @@ impl IceAgent {
             cand: cand.clone(),
             base,
             alloc: Some(ai),
+            server: None,
             hidden: false,
         });
         let li = self.locals.len() - 1;
@@ -425,7 +431,7 @@ impl IceAgent {
     }
 
     /// Records a server-reflexive candidate (unless it equals its base or is known).
-    fn add_srflx(&mut self, base: SocketAddr, mapped: SocketAddr, server: IpAddr) {
+    fn add_srflx(&mut self, base: SocketAddr, mapped: SocketAddr, server: SocketAddr) {
         if self.config.relay_only
             || mapped == base
             || self
@@ -440,7 +446,7 @@ impl IceAgent {
             foundation: compute_foundation(
                 CandidateKind::ServerReflexive,
                 base.ip(),
-                Some(server),
+                Some(server.ip()),
                 Protocol::Udp,
             ),
             component: 1,
@@ -463,6 +469,7 @@ impl IceAgent {
             cand: cand.clone(),
             base,
             alloc: None,
+            server: Some(server),
             hidden: false,
         });
         self.push_event(IceEvent::LocalCandidate(cand));
@@ -726,7 +733,7 @@ impl IceAgent {
             return;
         }
         if let Some(mapped) = msg.mapped_address() {
-            self.add_srflx(base, mapped, server.ip());
+            self.add_srflx(base, mapped, server);
         }
     }
 }

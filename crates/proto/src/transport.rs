@@ -599,6 +599,33 @@ impl Transport {
         self.counters
     }
 
+    /// Where a local candidate came from, for its stats: the configured URL
+    /// of its STUN or TURN server (`url`) and, for a relayed candidate, the
+    /// transport to that server, `"udp"`, `"tcp"` or `"tls"`
+    /// (`relayProtocol`). Both `None` for host and peer-reflexive ones.
+    pub fn candidate_origin(&self, cand: &Candidate) -> (Option<String>, Option<String>) {
+        let Some((addr, proto)) = self.ice.as_ref().and_then(|i| i.candidate_server(cand)) else {
+            return (None, None);
+        };
+        let relayed = cand.kind == rtcpeer_ice::CandidateKind::Relayed;
+        let server = self
+            .servers
+            .iter()
+            .find(|u| u.addr == addr && u.proto == proto && u.turn.is_some() == relayed)
+            .or_else(|| self.servers.iter().find(|u| u.addr == addr));
+        let url = server.map(|u| u.url.clone());
+        let relay_protocol = relayed.then(|| {
+            let tls = url.as_deref().is_some_and(|u| u.starts_with("turns:"));
+            match proto {
+                _ if tls => "tls",
+                Protocol::Tcp => "tcp",
+                Protocol::Udp => "udp",
+            }
+            .to_string()
+        });
+        (url, relay_protocol)
+    }
+
     /// Counts an ICE-TCP connection the I/O layer refused
     /// ([`TransportCounters::tcp_connections_refused`]).
     pub fn count_refused_tcp_connection(&mut self) {

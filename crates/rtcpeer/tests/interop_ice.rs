@@ -191,15 +191,33 @@ async fn connect(
 /// Relay-only through coturn over `url`'s transport: only relayed
 /// candidates are signaled, the selected pair is relayed on our side, and
 /// the channel echoes.
-async fn relay_only(url: impl Fn(&TurnServer) -> String) {
+/// Our local candidates of `kind` in getStats: (url, relayProtocol) each.
+async fn candidate_origins(
+    pc: &PeerConnection,
+    kind: &str,
+) -> Vec<(Option<String>, Option<String>)> {
+    let report = pc.get_stats().await.unwrap();
+    report
+        .of_type("local-candidate")
+        .filter_map(|s| match &s.kind {
+            rtcpeer::stats::StatsKind::LocalCandidate(c) if c.candidate_type == kind => {
+                Some((c.url.clone(), c.relay_protocol.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+async fn relay_only(url: impl Fn(&TurnServer) -> String, relay_protocol: &str) {
     let turn = TurnServer::start_tls().await.expect("coturn starts");
     let chromium =
         BrowserPeer::launch(Browser::Chromium, json!({"role": "answerer", "echo": true}))
             .await
             .expect("Chromium starts (scripts/install-peers installs it)");
+    let turn_url = url(&turn);
     let config = Configuration {
         ice_servers: vec![IceServer::turn(
-            url(&turn),
+            turn_url.clone(),
             turn.username(),
             turn.password(),
         )],
@@ -227,6 +245,13 @@ async fn relay_only(url: impl Fn(&TurnServer) -> String) {
     );
     let (local, _) = pc.selected_candidate_pair().expect("a selected pair");
     assert_eq!(local.kind, CandidateKind::Relayed);
+    // getStats names the server and the transport to it, as browsers do.
+    let origins = candidate_origins(&pc, "relay").await;
+    assert!(!origins.is_empty());
+    for (u, p) in origins {
+        assert_eq!(u.as_deref(), Some(turn_url.as_str()));
+        assert_eq!(p.as_deref(), Some(relay_protocol));
+    }
     echo(&dc, &mut dc_events, "through the relay").await;
     chromium.finish();
     let report = chromium.report(DEFAULT_TIMEOUT).await.unwrap();
@@ -238,19 +263,19 @@ async fn relay_only(url: impl Fn(&TurnServer) -> String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_only_through_coturn_over_udp_with_chromium() {
     testkit::isolate!();
-    relay_only(|t| t.udp_url()).await;
+    relay_only(|t| t.udp_url(), "udp").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_only_through_coturn_over_tcp_with_chromium() {
     testkit::isolate!();
-    relay_only(|t| t.tcp_url()).await;
+    relay_only(|t| t.tcp_url(), "tcp").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_only_through_coturn_over_tls_with_chromium() {
     testkit::isolate!();
-    relay_only(|t| t.tls_url().unwrap()).await;
+    relay_only(|t| t.tls_url().unwrap(), "tls").await;
 }
 
 /// A wrong TURN password gives `icecandidateerror` with the URL, our
@@ -482,6 +507,11 @@ async fn srflx_from_coturn_stun_with_chromium() {
         .expect("the srflx candidate");
     assert_eq!(reflexive.related, Some(host.address));
     assert_ne!(reflexive.address, host.address);
+    assert_eq!(
+        candidate_origins(&pc, "srflx").await,
+        vec![(Some(format!("stun:{stun}")), None)],
+        "getStats names the STUN server"
+    );
     assert!(seen.errors.is_empty(), "{:?}", seen.errors);
     chromium.finish();
     let report = chromium.report(DEFAULT_TIMEOUT).await.unwrap();

@@ -72,10 +72,9 @@ impl PeerConnection {
             );
             for c in ice.local_candidates() {
                 let id = candidate_id('L', &c);
-                report.insert(at(
-                    StatsKind::LocalCandidate(candidate_stats(&c, Some(local_ufrag.clone()))),
-                    id,
-                ));
+                let mut stats = candidate_stats(&c, Some(local_ufrag.clone()));
+                (stats.url, stats.relay_protocol) = self.transport.candidate_origin(&c);
+                report.insert(at(StatsKind::LocalCandidate(stats), id));
             }
             for c in ice.remote_candidates() {
                 let id = candidate_id('R', &c);
