@@ -50,7 +50,8 @@
 //!    sends the new offer), `{"close": true}` (`pc.close()`),
 //!    `{"getStats": true}` (the page answers `{"stats": {id: stats, ...}}`,
 //!    the whole `getStats()` report), `{"dtmf": {"tones", "duration",
-//!    "gap"}}` (`insertDTMF` on the audio sender's `RTCDTMFSender`; duration
+//!    "gap"}}` (`insertDTMF` on the audio sender's `RTCDTMFSender` once its
+//!    `canInsertDTMF` is true, without holding up signaling; duration
 //!    and gap in ms, default 100 and 70; each `tonechange` goes to the
 //!    report's `toneChanges` and, with `events`, to the test as
 //!    `{"event": "tonechange", "tone"}`, `""` after the last tone). The
