@@ -131,7 +131,22 @@ async fn our_stats_match_chromiums_for_the_same_session() {
     // Signaling is over; from here the page's messages are ours to read.
     signaling.abort();
 
-    let (ours, raw, theirs) = both_reports(&pc, &chromium).await;
+    // Both sides must come to name the same pair; while checks still run
+    // (both have loopback and veth candidates) one report can be taken just
+    // before the other side switched, so ask again for a while.
+    let mut reports = both_reports(&pc, &chromium).await;
+    for _ in 0..40 {
+        let (ours, _, theirs) = &reports;
+        let (po, pt) = (pair(ours), pair(theirs));
+        if endpoint(ours, &po.local_candidate_id) == endpoint(theirs, &pt.remote_candidate_id)
+            && endpoint(ours, &po.remote_candidate_id) == endpoint(theirs, &pt.local_candidate_id)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        reports = both_reports(&pc, &chromium).await;
+    }
+    let (ours, raw, theirs) = reports;
 
     // The same types.
     let types = |r: &StatsReport| r.iter().map(|s| s.type_name()).collect::<BTreeSet<_>>();
