@@ -198,7 +198,10 @@ async fn dtmf_tones_cross_as_telephone_events() {
     .unwrap();
     #[allow(deprecated)]
     let legacy = a.create_dtmf_sender(&audio).unwrap();
-    assert_eq!(legacy.tone_buffer(), "1234#A");
+    // The same sender: its tone buffer, less the first tone if it started
+    // playing already (the actor runs beside this test).
+    let buffer = legacy.tone_buffer();
+    assert!(["1234#A", "234#A"].contains(&buffer.as_str()), "{buffer:?}");
     let mut seen = Vec::new();
     timeout(LIMIT, async {
         loop {
